@@ -1,0 +1,31 @@
+import { Duration } from 'cdk8s';
+
+/**
+ * A batch job that pushes to the Pushgateway, declared once and read by the alerts, the dashboard
+ * and the cleanup. A plain value: nothing here reaches back into a chart.
+ */
+export interface BatchJob {
+  /** The `job` label the job pushes with (its grouping key), e.g. `daily-backup`. */
+  readonly name: string;
+  /** How often the job is expected to succeed, e.g. `Duration.hours(24)` for a daily job. */
+  readonly interval: Duration;
+  /** The longest a run may take before it counts as too slow. */
+  readonly maxDuration: Duration;
+  /**
+   * Extra time after `interval` before a missing success alerts, so that a run that starts late
+   * or takes a while does not page anyone.
+   * @default - a quarter of `interval`, at least 5 minutes and at most 2 hours
+   */
+  readonly grace?: Duration;
+  /**
+   * Static labels added to this job's alerts (for routing, e.g. `{ team: 'data' }`).
+   * @default - none
+   */
+  readonly labels?: Record<string, string>;
+}
+
+/** The grace a job gets when it names none: a quarter of its interval, clamped to [5m, 2h]. */
+export function defaultGrace(interval: Duration): Duration {
+  const quarter = interval.toSeconds({ integral: false }) / 4;
+  return Duration.seconds(Math.round(Math.min(Math.max(quarter, 300), 7200)));
+}

@@ -1,0 +1,56 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import { BatchJob } from './batch-job';
+import { KubePrometheusFlavour } from './kube-prometheus-flavour';
+import { Pushgateway, PushgatewayProps } from './pushgateway';
+import { checkDnsLabel, invalidInput } from './validation';
+
+/** Props for `BatchMonitoringChart`. */
+export interface BatchMonitoringChartProps extends ChartProps {
+  /**
+   * The kube-prometheus flavour the manifests are for.
+   * @default KubePrometheusFlavour.kubePrometheus()
+   */
+  readonly flavour?: KubePrometheusFlavour;
+  /**
+   * Props of the Pushgateway (its namespace and flavour come from the chart).
+   * @default - a Pushgateway with its defaults
+   */
+  readonly pushgateway?: PushgatewayProps;
+}
+
+/**
+ * Everything that makes batch jobs observable with kube-prometheus, in one chart: the
+ * Pushgateway and, for every job declared with `addJob`, its alerts, dashboard rows and cleanup.
+ */
+export class BatchMonitoringChart extends Chart {
+  /** The flavour every construct of the chart is set up for. */
+  public readonly flavour: KubePrometheusFlavour;
+  /** The Pushgateway the jobs push to. */
+  public readonly pushgateway: Pushgateway;
+  private readonly _jobs: BatchJob[] = [];
+
+  constructor(scope: Construct, id: string, props: BatchMonitoringChartProps = {}) {
+    super(scope, id, { ...props, namespace: props.namespace ?? 'monitoring' });
+    this.flavour = props.flavour ?? KubePrometheusFlavour.kubePrometheus();
+    this.pushgateway = new Pushgateway(this, 'Pushgateway', { ...props.pushgateway, flavour: this.flavour });
+  }
+
+  /** The jobs declared so far, in the order they were added. */
+  public get jobs(): BatchJob[] {
+    return [...this._jobs];
+  }
+
+  /**
+   * Declares a batch job once for the alerts, the dashboard and the cleanup.
+   * @returns the job as registered
+   */
+  public addJob(job: BatchJob): BatchJob {
+    checkDnsLabel(this, 'job name', job.name);
+    if (this._jobs.some((j) => j.name === job.name)) {
+      throw invalidInput(this, 'job name', job.name, 'each job is declared once: remove the second addJob() call or give the job another name');
+    }
+    this._jobs.push(job);
+    return job;
+  }
+}

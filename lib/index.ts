@@ -1,0 +1,5 @@
+export * from './batch-job';
+export * from './batch-monitoring-chart';
+export * from './kube-prometheus-flavour';
+export * from './pushgateway';
+export * from './pushgateway-peer';

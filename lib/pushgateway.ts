@@ -1,0 +1,482 @@
+import { Chart, Duration, Size } from 'cdk8s';
+import { ContainerResources, Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { ServiceMonitor } from '../imports/monitoring.coreos.com';
+import { KubePrometheusFlavour } from './kube-prometheus-flavour';
+import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels, selectorLabels } from './object-labels';
+import { toGoDuration, toPrometheusDuration } from './prometheus-duration';
+import { PushgatewayPeer } from './pushgateway-peer';
+import { checkDnsLabel, checkKubernetesLabels, checkPort, checkPositive, checkUrlPath, invalidInput } from './validation';
+
+/** Access modes a Pushgateway volume can be claimed with. */
+export enum PushgatewayVolumeAccessMode {
+  /** One node mounts the volume read-write: one replica, updated with the Recreate strategy. */
+  READ_WRITE_ONCE = 'ReadWriteOnce',
+  /** One pod mounts the volume read-write. */
+  READ_WRITE_ONCE_POD = 'ReadWriteOncePod',
+  /** Many nodes mount the volume read-write. */
+  READ_WRITE_MANY = 'ReadWriteMany',
+}
+
+/** Props for `Pushgateway`. */
+export interface PushgatewayProps {
+  /**
+   * Name of every object, the `app.kubernetes.io/name` label, and the Service host name.
+   * @default 'pushgateway'
+   */
+  readonly name?: string;
+  /**
+   * Namespace of every object.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * The kube-prometheus flavour that scrapes this Pushgateway.
+   * @default KubePrometheusFlavour.kubePrometheus()
+   */
+  readonly flavour?: KubePrometheusFlavour;
+  /**
+   * The `app.kubernetes.io/part-of` label.
+   * @default 'batch-monitoring'
+   */
+  readonly partOf?: string;
+  /**
+   * Container image, pinned by tag or digest.
+   * @default 'quay.io/prometheus/pushgateway:v1.11.3'
+   */
+  readonly image?: string;
+  /**
+   * @default ImagePullPolicy.IF_NOT_PRESENT
+   */
+  readonly imagePullPolicy?: ImagePullPolicy;
+  /**
+   * Names of Secrets to pull the image with.
+   * @default - none
+   */
+  readonly imagePullSecrets?: string[];
+  /**
+   * Number of pods. Each replica holds only what was pushed to it, so more than one is rarely
+   * what you want; with a ReadWriteOnce volume it is refused.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * Whether pushed metrics survive a restart: a PersistentVolumeClaim mounted at /data and the
+   * Pushgateway's `--persistence.file` pointing into it.
+   * @default true
+   */
+  readonly persistence?: boolean;
+  /**
+   * Size of the claimed volume.
+   * @default Size.gibibytes(2)
+   */
+  readonly persistenceSize?: Size;
+  /**
+   * StorageClass of the claim.
+   * @default - the cluster's default StorageClass
+   */
+  readonly persistenceStorageClass?: string;
+  /**
+   * Access mode of the claim.
+   * @default PushgatewayVolumeAccessMode.READ_WRITE_ONCE
+   */
+  readonly persistenceAccessMode?: PushgatewayVolumeAccessMode;
+  /**
+   * Use this existing PersistentVolumeClaim instead of defining one.
+   * @default - a claim named `<name>-data` is defined
+   */
+  readonly persistenceExistingClaim?: string;
+  /**
+   * The most time between a change and its write to the persistence file (`--persistence.interval`).
+   * @default Duration.minutes(5)
+   */
+  readonly persistenceInterval?: Duration;
+  /**
+   * Enable `PUT /-/quit` (`--web.enable-lifecycle`).
+   * @default false
+   */
+  readonly enableLifecycle?: boolean;
+  /**
+   * Enable `PUT /api/v1/admin/wipe` (`--web.enable-admin-api`).
+   * @default false
+   */
+  readonly enableAdminApi?: boolean;
+  /**
+   * Serve every endpoint under this path (`--web.route-prefix`), e.g. `/pushgateway`.
+   * Probes, the ServiceMonitor and `url` follow it.
+   * @default - none: endpoints at the root
+   */
+  readonly routePrefix?: string;
+  /**
+   * Path of the scrape endpoint (`--web.telemetry-path`), below `routePrefix`.
+   * @default '/metrics'
+   */
+  readonly telemetryPath?: string;
+  /**
+   * The port the Pushgateway listens on, and the Service port.
+   * @default 9091
+   */
+  readonly port?: number;
+  /**
+   * CPU and memory requests and limits of the container.
+   * @default - requests 50m / 50Mi, limits 200m / 200Mi
+   */
+  readonly resources?: ContainerResources;
+  /**
+   * How often Prometheus scrapes the Pushgateway.
+   * @default Duration.seconds(15)
+   */
+  readonly scrapeInterval?: Duration;
+  /**
+   * Scrape timeout; at most `scrapeInterval`.
+   * @default - Prometheus's global scrape timeout
+   */
+  readonly scrapeTimeout?: Duration;
+  /**
+   * Whether to define a NetworkPolicy that admits only Prometheus and `pushers` to the Pushgateway port.
+   * @default true
+   */
+  readonly networkPolicy?: boolean;
+  /**
+   * Who may push, besides Prometheus which may always scrape.
+   * @default - pods in any namespace that carry the label `batch-monitoring.io/pusher: "true"` (`Pushgateway.PUSHER_LABEL`)
+   */
+  readonly pushers?: PushgatewayPeer[];
+  /**
+   * Extra command-line flags, e.g. `['--log.level=debug']`. Flags the construct manages are refused here.
+   * @default - none
+   */
+  readonly extraArgs?: string[];
+  /**
+   * Environment variables of the container.
+   * @default - none
+   */
+  readonly env?: Record<string, string>;
+  /**
+   * Node selector, merged over `kubernetes.io/os: linux`.
+   * @default { 'kubernetes.io/os': 'linux' }
+   */
+  readonly nodeSelector?: Record<string, string>;
+  /**
+   * Pod tolerations.
+   * @default - none
+   */
+  readonly tolerations?: k8s.Toleration[];
+  /**
+   * Pod affinity and anti-affinity.
+   * @default - none
+   */
+  readonly affinity?: k8s.Affinity;
+  /**
+   * PriorityClass of the pod.
+   * @default - the cluster default
+   */
+  readonly priorityClassName?: string;
+  /**
+   * Extra labels on the pod (not used by any selector).
+   * @default - none
+   */
+  readonly podLabels?: Record<string, string>;
+  /**
+   * Annotations on the pod.
+   * @default - none
+   */
+  readonly podAnnotations?: Record<string, string>;
+}
+
+const DEFAULT_IMAGE = 'quay.io/prometheus/pushgateway:v1.11.3';
+const DATA_DIR = '/data';
+// The image's user (`USER 65534` in the Pushgateway Dockerfile); also owns the volume through fsGroup.
+const NOBODY = 65534;
+const MANAGED_FLAGS = [
+  '--web.listen-address', '--web.route-prefix', '--web.telemetry-path', '--web.enable-lifecycle',
+  '--web.enable-admin-api', '--persistence.file', '--persistence.interval',
+];
+
+/**
+ * A Prometheus Pushgateway for batch jobs, set up for kube-prometheus: a Deployment with
+ * persistence that survives restarts, a Service, a ServiceMonitor that keeps the pushed `job`
+ * labels (`honorLabels`), a NetworkPolicy, and the RBAC Prometheus needs to find it.
+ */
+export class Pushgateway extends Construct {
+  /** The pod label that admits a pod to push under the default NetworkPolicy. */
+  public static readonly PUSHER_LABEL = 'batch-monitoring.io/pusher';
+
+  /** The object name, and the scrape `job` label of the Pushgateway's own metrics. */
+  public readonly name: string;
+  /** Namespace of the Pushgateway objects. */
+  public readonly namespace: string;
+  /** The Service port. */
+  public readonly port: number;
+  /** The route prefix, `''` when none. */
+  public readonly routePrefix: string;
+  /** The in-cluster base URL clients push to, e.g. `http://pushgateway.monitoring.svc:9091`. */
+  public readonly url: string;
+  /** The flavour the Pushgateway is set up for. */
+  public readonly flavour: KubePrometheusFlavour;
+  /** The container arguments. */
+  public readonly args: string[];
+  /** Labels on every Pushgateway object. */
+  public readonly labels: Record<string, string>;
+  /** Labels that select the Pushgateway pods. */
+  public readonly selectorLabels: Record<string, string>;
+  /** The Deployment. */
+  public readonly deployment: k8s.KubeDeployment;
+  /** The Service. */
+  public readonly service: k8s.KubeService;
+  /** The ServiceMonitor. */
+  public readonly serviceMonitor: ServiceMonitor;
+
+  constructor(scope: Construct, id: string, props: PushgatewayProps = {}) {
+    super(scope, id);
+    this.name = props.name ?? 'pushgateway';
+    checkDnsLabel(this, 'name', this.name, 53);
+    const namespace = props.namespace ?? Chart.of(this).namespace;
+    if (!namespace) {
+      throw invalidInput(this, 'namespace', namespace,
+        'set a namespace on the chart (`new Chart(app, id, { namespace: "monitoring" })`) or in props.namespace, so that the Pushgateway URL is known');
+    }
+    checkDnsLabel(this, 'namespace', namespace);
+    this.namespace = namespace;
+    this.flavour = props.flavour ?? KubePrometheusFlavour.kubePrometheus();
+    this.port = props.port ?? 9091;
+    checkPort(this, 'port', this.port);
+    this.routePrefix = props.routePrefix ?? '';
+    if (props.routePrefix !== undefined) {
+      checkUrlPath(this, 'routePrefix', props.routePrefix);
+      if (props.routePrefix === '/') this.routePrefix = '';
+    }
+    const telemetryPath = props.telemetryPath ?? '/metrics';
+    checkUrlPath(this, 'telemetryPath', telemetryPath);
+    const image = props.image ?? DEFAULT_IMAGE;
+    if (!image.trim() || /\s/.test(image)) throw invalidInput(this, 'image', image, 'use an image reference such as "quay.io/prometheus/pushgateway:v1.11.3"');
+
+    const persistence = props.persistence ?? true;
+    const accessMode = props.persistenceAccessMode ?? PushgatewayVolumeAccessMode.READ_WRITE_ONCE;
+    const replicas = props.replicas ?? 1;
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw invalidInput(this, 'replicas', replicas, 'use a whole number, normally 1');
+    }
+    if (persistence && replicas > 1 && accessMode !== PushgatewayVolumeAccessMode.READ_WRITE_MANY) {
+      throw invalidInput(this, 'replicas', replicas,
+        `a ${accessMode} volume attaches to one pod only: use replicas: 1 (the Pushgateway does not share state between replicas anyway), or persistence: false`);
+    }
+    const persistenceInterval = props.persistenceInterval ?? Duration.minutes(5);
+    checkPositive(this, 'persistenceInterval', persistenceInterval);
+    for (const arg of props.extraArgs ?? []) {
+      const flag = arg.split('=')[0];
+      if (MANAGED_FLAGS.includes(flag)) {
+        throw invalidInput(this, 'extraArgs', arg, `remove it: ${flag} is set by the construct; use the matching prop (e.g. routePrefix, persistenceInterval, enableLifecycle)`);
+      }
+    }
+    const scrapeInterval = props.scrapeInterval ?? Duration.seconds(15);
+    checkPositive(this, 'scrapeInterval', scrapeInterval);
+    if (props.scrapeTimeout) {
+      checkPositive(this, 'scrapeTimeout', props.scrapeTimeout);
+      if (props.scrapeTimeout.toMilliseconds() > scrapeInterval.toMilliseconds()) {
+        throw invalidInput(this, 'scrapeTimeout', props.scrapeTimeout.toHumanString(),
+          `use at most scrapeInterval (${scrapeInterval.toHumanString()}); Prometheus refuses a longer timeout`);
+      }
+    }
+    for (const [field, labels] of Object.entries({ podLabels: props.podLabels, nodeSelector: props.nodeSelector })) {
+      if (labels) checkKubernetesLabels(this, field, labels);
+    }
+    if (props.persistenceExistingClaim !== undefined) checkDnsLabel(this, 'persistenceExistingClaim', props.persistenceExistingClaim, 253);
+
+    const identity: ObjectIdentity = {
+      name: this.name,
+      component: 'exporter',
+      partOf: props.partOf ?? DEFAULT_PART_OF,
+      version: imageVersion(image),
+    };
+    this.labels = objectLabels(identity);
+    this.selectorLabels = selectorLabels(identity);
+    this.url = `http://${this.name}.${namespace}.svc:${this.port}${this.routePrefix}`;
+    const metadata = (name: string, extraLabels: Record<string, string> = {}) => ({
+      name, namespace, labels: { ...this.labels, ...extraLabels },
+    });
+
+    this.args = [
+      `--web.listen-address=:${this.port}`,
+      ...(this.routePrefix ? [`--web.route-prefix=${this.routePrefix}`] : []),
+      ...(props.telemetryPath ? [`--web.telemetry-path=${telemetryPath}`] : []),
+      ...(persistence ? [`--persistence.file=${DATA_DIR}/pushgateway.data`, `--persistence.interval=${toGoDuration(persistenceInterval)}`] : []),
+      ...(props.enableLifecycle ? ['--web.enable-lifecycle'] : []),
+      ...(props.enableAdminApi ? ['--web.enable-admin-api'] : []),
+      ...(props.extraArgs ?? []),
+    ];
+
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: metadata(this.name),
+      // The Pushgateway never calls the Kubernetes API.
+      automountServiceAccountToken: false,
+    });
+
+    let claimName: string | undefined;
+    if (persistence) {
+      claimName = props.persistenceExistingClaim ?? `${this.name}-data`;
+      if (!props.persistenceExistingClaim) {
+        new k8s.KubePersistentVolumeClaim(this, 'Data', {
+          metadata: metadata(claimName),
+          spec: {
+            accessModes: [accessMode],
+            storageClassName: props.persistenceStorageClass,
+            resources: { requests: { storage: toQuantity(props.persistenceSize ?? Size.gibibytes(2)) } },
+          },
+        });
+      }
+    }
+
+    const probe = (path: string, failureThreshold: number): k8s.Probe => ({
+      httpGet: { path: `${this.routePrefix}${path}`, port: k8s.IntOrString.fromString('http') },
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold,
+    });
+
+    this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
+      metadata: metadata(this.name),
+      spec: {
+        replicas,
+        selector: { matchLabels: this.selectorLabels },
+        // A ReadWriteOnce volume cannot attach to the old and the new pod at once during a rolling update.
+        strategy: { type: persistence ? 'Recreate' : 'RollingUpdate' },
+        template: {
+          metadata: {
+            labels: { ...props.podLabels, ...this.labels },
+            annotations: props.podAnnotations,
+          },
+          spec: {
+            serviceAccountName: this.name,
+            automountServiceAccountToken: false,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: NOBODY,
+              runAsGroup: NOBODY,
+              fsGroup: NOBODY,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            nodeSelector: { 'kubernetes.io/os': 'linux', ...props.nodeSelector },
+            tolerations: props.tolerations,
+            affinity: props.affinity,
+            priorityClassName: props.priorityClassName,
+            imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
+            // Long enough to drain the write queue and write the persistence file on SIGTERM.
+            terminationGracePeriodSeconds: 30,
+            containers: [{
+              name: 'pushgateway',
+              image,
+              imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
+              args: this.args,
+              env: props.env ? Object.keys(props.env).sort().map((name) => ({ name, value: props.env![name] })) : undefined,
+              ports: [{ name: 'http', containerPort: this.port, protocol: 'TCP' }],
+              // The persistence file is read before the HTTP server starts; a large one takes a while.
+              startupProbe: { ...probe('/-/healthy', 30), periodSeconds: 5 },
+              livenessProbe: probe('/-/healthy', 6),
+              readinessProbe: probe('/-/ready', 3),
+              resources: toKubeResources(props.resources ?? {
+                cpu: { request: Cpu.millis(50), limit: Cpu.millis(200) },
+                memory: { request: Size.mebibytes(50), limit: Size.mebibytes(200) },
+              }),
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: NOBODY,
+                runAsGroup: NOBODY,
+                readOnlyRootFilesystem: true,
+                allowPrivilegeEscalation: false,
+                privileged: false,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+              volumeMounts: claimName ? [{ name: 'data', mountPath: DATA_DIR }] : undefined,
+            }],
+            volumes: claimName ? [{ name: 'data', persistentVolumeClaim: { claimName } }] : undefined,
+          },
+        },
+      },
+    });
+
+    this.service = new k8s.KubeService(this, 'Service', {
+      metadata: metadata(this.name),
+      spec: {
+        type: 'ClusterIP',
+        selector: this.selectorLabels,
+        ports: [{ name: 'http', port: this.port, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+      },
+    });
+
+    this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
+      metadata: metadata(this.name, this.flavour.monitorLabels()),
+      spec: {
+        selector: { matchLabels: this.selectorLabels },
+        endpoints: [{
+          port: 'http',
+          path: `${this.routePrefix}${telemetryPath}`,
+          // Without it every pushed `job` label would arrive as `exported_job`.
+          honorLabels: true,
+          interval: toPrometheusDuration(scrapeInterval),
+          scrapeTimeout: props.scrapeTimeout ? toPrometheusDuration(props.scrapeTimeout) : undefined,
+        }],
+      },
+    });
+
+    if (props.networkPolicy ?? true) {
+      const pushers = props.pushers ?? [PushgatewayPeer.podsWithLabels({ [Pushgateway.PUSHER_LABEL]: 'true' })];
+      const prometheus = PushgatewayPeer.podsWithLabels(this.flavour.prometheusPodLabels(), this.flavour.namespace);
+      new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+        metadata: metadata(this.name),
+        spec: {
+          podSelector: { matchLabels: this.selectorLabels },
+          policyTypes: ['Ingress'],
+          ingress: [{
+            from: [prometheus, ...pushers].map((peer) => peer._toKube()),
+            ports: [{ port: k8s.IntOrString.fromNumber(this.port), protocol: 'TCP' }],
+          }],
+        },
+      });
+    }
+
+    if (this.flavour.needsDiscoveryRbac(namespace)) {
+      this.addPrometheusDiscoveryRbac(metadata);
+    }
+  }
+
+  /**
+   * kube-prometheus's Prometheus may only discover targets in a few namespaces; elsewhere it needs
+   * the same Role its jsonnet would generate for an extra namespace, bound to its ServiceAccount.
+   */
+  private addPrometheusDiscoveryRbac(metadata: (name: string) => k8s.ObjectMeta): void {
+    const name = `${this.flavour.prometheusServiceAccount}-${this.name}`;
+    const role = new k8s.KubeRole(this, 'PrometheusDiscoveryRole', {
+      metadata: metadata(name),
+      rules: [
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
+      ],
+    });
+    new k8s.KubeRoleBinding(this, 'PrometheusDiscoveryRoleBinding', {
+      metadata: metadata(name),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.name },
+      subjects: [{ kind: 'ServiceAccount', name: this.flavour.prometheusServiceAccount, namespace: this.flavour.namespace }],
+    });
+  }
+}
+
+/** A Size as a Kubernetes quantity in the largest binary unit that keeps it whole (`2Gi`, `50Mi`). */
+export function toQuantity(size: Size): k8s.Quantity {
+  const mebibytes = size.toMebibytes();
+  return k8s.Quantity.fromString(mebibytes % 1024 === 0 ? `${mebibytes / 1024}Gi` : `${mebibytes}Mi`);
+}
+
+/** cdk8s-plus resource types to the Kubernetes quantities they stand for. */
+export function toKubeResources(resources: ContainerResources): k8s.ResourceRequirements {
+  const pick = (kind: 'request' | 'limit') => {
+    const out: Record<string, k8s.Quantity> = {};
+    const cpu = resources.cpu?.[kind];
+    const memory = resources.memory?.[kind];
+    if (cpu) out.cpu = k8s.Quantity.fromString(cpu.amount);
+    if (memory) out.memory = toQuantity(memory);
+    return Object.keys(out).length ? out : undefined;
+  };
+  return { requests: pick('request'), limits: pick('limit') };
+}

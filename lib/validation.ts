@@ -1,0 +1,61 @@
+import { Duration } from 'cdk8s';
+import { IConstruct } from 'constructs';
+
+/**
+ * Builds the error every construct throws for bad input: where it happened (construct path), which
+ * field, the bad value and how to fix it, so the message alone is enough to act on.
+ */
+export function invalidInput(scope: IConstruct, field: string, value: unknown, fix: string): Error {
+  return new Error(`${scope.node.path}: invalid ${field} ${JSON.stringify(value)}: ${fix}`);
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** An RFC 1123 DNS label (object names of Services, namespaces, most objects), at most `maxLength` characters. */
+export function checkDnsLabel(scope: IConstruct, field: string, value: string, maxLength = 63): void {
+  if (value.length > maxLength || !DNS_LABEL.test(value)) {
+    throw invalidInput(scope, field, value,
+      `use at most ${maxLength} lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. "pushgateway")`);
+  }
+}
+
+/** Kubernetes label keys and values, as the API server checks them. */
+export function checkKubernetesLabels(scope: IConstruct, field: string, labels: Record<string, string>): void {
+  for (const [key, value] of Object.entries(labels)) {
+    const name = key.includes('/') ? key.split('/')[1] : key;
+    if (!LABEL_NAME.test(key) || name.length > 63 || key.length > 253 + 64) {
+      throw invalidInput(scope, `${field} key`, key, 'use an optional DNS prefix and "/", then at most 63 letters, digits, "-", "_" or "."');
+    }
+    if (value.length > 63 || !LABEL_VALUE.test(value)) {
+      throw invalidInput(scope, `${field}["${key}"]`, value,
+        'use at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, or ""');
+    }
+  }
+}
+
+export function checkPort(scope: IConstruct, field: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw invalidInput(scope, field, value, 'use a whole number from 1 to 65535 (the Pushgateway default is 9091)');
+  }
+}
+
+export function checkPositive(scope: IConstruct, field: string, value: Duration): void {
+  if (value.toMilliseconds() <= 0) {
+    throw invalidInput(scope, field, value.toHumanString(), 'use a duration greater than zero, e.g. Duration.minutes(5)');
+  }
+}
+
+/** A URL path as the Pushgateway flags take it: starts with '/', no trailing '/', no spaces or query. */
+export function checkUrlPath(scope: IConstruct, field: string, value: string): void {
+  if (!value.startsWith('/')) {
+    throw invalidInput(scope, field, value, `start the path with "/", e.g. "/${value.replace(/^\/*/, '')}"`);
+  }
+  if (value.length > 1 && value.endsWith('/')) {
+    throw invalidInput(scope, field, value, `remove the trailing "/", e.g. "${value.replace(/\/+$/, '')}"`);
+  }
+  if (!/^[A-Za-z0-9\-._~/]+$/.test(value)) {
+    throw invalidInput(scope, field, value, 'use only letters, digits and "-", ".", "_", "~", "/"');
+  }
+}

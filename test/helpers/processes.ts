@@ -1,0 +1,74 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as net from 'node:net';
+
+/** A free TCP port on 127.0.0.1, chosen by the kernel. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A server process started by a test, stopped by its PID only. */
+export interface RunningProcess {
+  readonly pid: number;
+  readonly output: () => string;
+  /** Sends `signal` (SIGTERM: a graceful stop) to this PID and waits for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function startProcess(command: string, args: string[], options: { cwd?: string } = {}): RunningProcess {
+  const child: ChildProcess = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => { output += d; });
+  child.stderr!.on('data', (d) => { output += d; });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    pid: child.pid!,
+    output: () => output,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        process.kill(child.pid!, signal);
+        const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, 'SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Polls `url` until it answers 200, or fails with the process output after `timeoutMs`. */
+export async function waitForHttp(url: string, proc: RunningProcess, timeoutMs = 30_000, headers: Record<string, string> = {}): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { headers });
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms (${last}); process output:\n${proc.output()}`);
+}
+
+/**
+ * Starts Debian's prometheus-pushgateway on 127.0.0.1 with a free port. `args` are the flags the
+ * construct synthesized; the listen address is replaced so the test never binds another address.
+ */
+export async function startPushgateway(binary: string, args: string[] = []): Promise<RunningProcess & { url: string; port: number }> {
+  const port = await freePort();
+  const flags = [...args.filter((a) => !a.startsWith('--web.listen-address')), `--web.listen-address=127.0.0.1:${port}`];
+  const proc = startProcess(binary, flags);
+  const prefix = flags.find((a) => a.startsWith('--web.route-prefix='))?.split('=')[1] ?? '';
+  const url = `http://127.0.0.1:${port}${prefix}`;
+  await waitForHttp(`${url}/-/ready`, proc);
+  return { ...proc, url, port };
+}
