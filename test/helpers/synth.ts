@@ -1,4 +1,5 @@
 import { App, Chart, Testing, Yaml } from 'cdk8s';
+import { checkRuleExpressions } from './promql';
 import { validateAgainstSchemas } from './schemas';
 
 /** A synthesized chart: its objects and the YAML a reviewer would read. */
@@ -12,7 +13,7 @@ export interface Synthesized {
 
 /**
  * Synthesizes a chart the way every test must: runs the construct validations, then checks every
- * object with the shared manifest checks (schemas, ...). Tests never call Testing.synth directly,
+ * object with the shared manifest checks (schemas, PromQL syntax, ...). Tests never call Testing.synth directly,
  * so nothing the library emits escapes these checks.
  */
 export function synth(chart: Chart): Synthesized {
@@ -32,6 +33,7 @@ export function synthApp(app: App): Synthesized {
 /** The checks applied to every synthesized manifest. */
 export function checkManifests(objects: any[]): void {
   validateAgainstSchemas(objects);
+  checkRuleExpressions(objects);
 }
 
 function wrap(objects: any[], yaml: string): Synthesized {
