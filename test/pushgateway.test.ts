@@ -1,0 +1,331 @@
+import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { Cpu, ImagePullPolicy } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { describe, expect, test } from 'vitest';
+import { KubePrometheusFlavour, Pushgateway, PushgatewayPeer, PushgatewayVolumeAccessMode } from '../lib';
+import { synth } from './helpers/synth';
+
+function chart(namespace = 'monitoring'): Chart {
+  return new Chart(Testing.app(), 'test', { namespace });
+}
+
+describe('Pushgateway defaults', () => {
+  const c = chart();
+  const pgw = new Pushgateway(c, 'Pushgateway');
+  const s = synth(c);
+  const deployment = s.find('Deployment');
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers[0];
+
+  test('snapshot', async () => {
+    await expect(s.yaml).toMatchFileSnapshot('__snapshots__/pushgateway-defaults.k8s.yaml');
+  });
+
+  test('defines exactly the expected objects', () => {
+    expect(s.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'ServiceAccount/pushgateway', 'PersistentVolumeClaim/pushgateway-data', 'Deployment/pushgateway',
+      'Service/pushgateway', 'ServiceMonitor/pushgateway', 'NetworkPolicy/pushgateway',
+    ]);
+    expect(s.all('ClusterRole')).toHaveLength(0);
+    expect(s.all('ClusterRoleBinding')).toHaveLength(0);
+    expect(s.all('Role')).toHaveLength(0);
+  });
+
+  test('image pinned, IfNotPresent, one replica, Recreate', () => {
+    expect(container.image).toBe('quay.io/prometheus/pushgateway:v1.11.3');
+    expect(container.imagePullPolicy).toBe('IfNotPresent');
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
+  });
+
+  test('persistence: 2Gi RWO claim mounted at /data, file and interval wired', () => {
+    const pvc = s.find('PersistentVolumeClaim');
+    expect(pvc.spec.accessModes).toEqual(['ReadWriteOnce']);
+    expect(pvc.spec.resources.requests.storage).toBe('2Gi');
+    expect(pvc.spec.storageClassName).toBeUndefined();
+    expect(pod.volumes).toEqual([{ name: 'data', persistentVolumeClaim: { claimName: 'pushgateway-data' } }]);
+    expect(container.volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }]);
+    expect(container.args).toEqual([
+      '--web.listen-address=:9091', '--persistence.file=/data/pushgateway.data', '--persistence.interval=5m',
+    ]);
+  });
+
+  test('lifecycle and admin API are off', () => {
+    expect(container.args.join(' ')).not.toMatch(/enable-lifecycle|enable-admin-api/);
+  });
+
+  test('probes: liveness /-/healthy, readiness /-/ready, on the named port', () => {
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/-/healthy', port: 'http' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/-/ready', port: 'http' });
+    expect(container.startupProbe.httpGet).toEqual({ path: '/-/healthy', port: 'http' });
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 9091, protocol: 'TCP' }]);
+  });
+
+  test('security as in kube-prometheus', () => {
+    expect(s.find('ServiceAccount').automountServiceAccountToken).toBe(false);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.serviceAccountName).toBe('pushgateway');
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] },
+      runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' },
+    });
+  });
+
+  test('resources: requests 50m/50Mi, limits 200m/200Mi', () => {
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '50Mi' }, limits: { cpu: '200m', memory: '200Mi' } });
+  });
+
+  test('Service: ClusterIP port 9091 named http, targeting the named container port', () => {
+    const svc = s.find('Service');
+    expect(svc.spec.type).toBe('ClusterIP');
+    expect(svc.spec.ports).toEqual([{ name: 'http', port: 9091, targetPort: 'http', protocol: 'TCP' }]);
+    expect(svc.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+  });
+
+  test('ServiceMonitor: port http that the selected Service has, honorLabels, 15s, /metrics', () => {
+    const sm = s.find('ServiceMonitor');
+    expect(sm.metadata.namespace).toBe('monitoring');
+    expect(sm.spec.endpoints).toEqual([{ port: 'http', honorLabels: true, interval: '15s', path: '/metrics' }]);
+    const svc = s.find('Service');
+    expect(Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => svc.metadata.labels[k] === v)).toBe(true);
+    expect(svc.spec.ports.map((p: any) => p.name)).toContain(sm.spec.endpoints[0].port);
+  });
+
+  test('NetworkPolicy: only the port, from Prometheus and labelled pushers', () => {
+    const np = s.find('NetworkPolicy');
+    expect(np.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(np.spec.policyTypes).toEqual(['Ingress']);
+    expect(np.spec.ingress).toEqual([{
+      from: [
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
+        { namespaceSelector: {}, podSelector: { matchLabels: { [Pushgateway.PUSHER_LABEL]: 'true' } } },
+      ],
+      ports: [{ port: 9091, protocol: 'TCP' }],
+    }]);
+  });
+
+  test('labels on every object; selectors without version', () => {
+    for (const o of s.objects) {
+      expect(o.metadata.labels).toEqual({
+        'app.kubernetes.io/name': 'pushgateway',
+        'app.kubernetes.io/component': 'exporter',
+        'app.kubernetes.io/part-of': 'batch-monitoring',
+        'app.kubernetes.io/version': '1.11.3',
+      });
+    }
+    expect(deployment.spec.template.metadata.labels['app.kubernetes.io/version']).toBe('1.11.3');
+    expect(deployment.spec.selector.matchLabels).not.toHaveProperty('app.kubernetes.io/version');
+  });
+
+  test('exposes its in-cluster URL', () => {
+    expect(pgw.url).toBe('http://pushgateway.monitoring.svc:9091');
+  });
+});
+
+describe('Pushgateway options', () => {
+  test('fully customised', async () => {
+    const c = chart('batch');
+    const pgw = new Pushgateway(c, 'Pushgateway', {
+      name: 'team-pushgateway',
+      flavour: KubePrometheusFlavour.kubePrometheus(),
+      partOf: 'data-platform',
+      image: 'registry.example.com/prometheus/pushgateway:v1.11.2',
+      imagePullPolicy: ImagePullPolicy.ALWAYS,
+      imagePullSecrets: ['registry-credentials'],
+      persistenceSize: Size.gibibytes(5),
+      persistenceStorageClass: 'fast-ssd',
+      persistenceInterval: Duration.minutes(1),
+      enableLifecycle: true,
+      enableAdminApi: true,
+      routePrefix: '/pushgateway',
+      telemetryPath: '/scrape',
+      port: 9191,
+      resources: { cpu: { request: Cpu.millis(100), limit: Cpu.units(1) }, memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) } },
+      scrapeInterval: Duration.seconds(30),
+      scrapeTimeout: Duration.seconds(10),
+      pushers: [PushgatewayPeer.allPodsInNamespace('etl'), PushgatewayPeer.podsWithLabels({ app: 'backup' }, 'ops')],
+      extraArgs: ['--log.level=debug'],
+      env: { TZ: 'UTC', GOMAXPROCS: '1' },
+      nodeSelector: { 'node-role.kubernetes.io/infra': 'true' },
+      tolerations: [{ key: 'infra', operator: 'Exists', effect: 'NoSchedule' }],
+      affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] } }] } },
+      priorityClassName: 'monitoring-critical',
+      podLabels: { team: 'data' },
+      podAnnotations: { 'example.com/owner': 'data-team' },
+    });
+    const s = synth(c);
+    await expect(s.yaml).toMatchFileSnapshot('__snapshots__/pushgateway-custom.k8s.yaml');
+
+    const pod = s.find('Deployment').spec.template.spec;
+    const container = pod.containers[0];
+    expect(container.args).toEqual([
+      '--web.listen-address=:9191', '--web.route-prefix=/pushgateway', '--web.telemetry-path=/scrape',
+      '--persistence.file=/data/pushgateway.data', '--persistence.interval=1m',
+      '--web.enable-lifecycle', '--web.enable-admin-api', '--log.level=debug',
+    ]);
+    // The route prefix moves every endpoint: probes and the scrape path follow it.
+    expect(container.livenessProbe.httpGet.path).toBe('/pushgateway/-/healthy');
+    expect(container.readinessProbe.httpGet.path).toBe('/pushgateway/-/ready');
+    expect(s.find('ServiceMonitor').spec.endpoints[0]).toMatchObject({ path: '/pushgateway/scrape', interval: '30s', scrapeTimeout: '10s' });
+    expect(pgw.url).toBe('http://team-pushgateway.batch.svc:9191/pushgateway');
+    expect(s.find('PersistentVolumeClaim').spec).toMatchObject({ storageClassName: 'fast-ssd', resources: { requests: { storage: '5Gi' } } });
+    expect(s.find('Deployment').metadata.labels['app.kubernetes.io/version']).toBe('1.11.2');
+    expect(pod.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux', 'node-role.kubernetes.io/infra': 'true' });
+    expect(s.find('Deployment').spec.selector.matchLabels).not.toHaveProperty('team');
+  });
+
+  test('persistence off: no claim, no flag, rolling updates', () => {
+    const c = chart();
+    new Pushgateway(c, 'Pushgateway', { persistence: false });
+    const s = synth(c);
+    const deployment = s.find('Deployment');
+    expect(s.all('PersistentVolumeClaim')).toHaveLength(0);
+    expect(deployment.spec.template.spec.containers[0].args.join(' ')).not.toMatch(/persistence/);
+    expect(deployment.spec.template.spec.volumes).toBeUndefined();
+    expect(deployment.spec.strategy.type).toBe('RollingUpdate');
+  });
+
+  test('an existing claim is mounted, not defined', () => {
+    const c = chart();
+    new Pushgateway(c, 'Pushgateway', { persistenceExistingClaim: 'pushgateway-storage' });
+    const s = synth(c);
+    expect(s.all('PersistentVolumeClaim')).toHaveLength(0);
+    expect(s.find('Deployment').spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe('pushgateway-storage');
+  });
+
+  test('kube-prometheus outside its namespaces: a Role and RoleBinding for monitoring/prometheus-k8s', async () => {
+    const c = chart('batch-jobs');
+    new Pushgateway(c, 'Pushgateway');
+    const s = synth(c);
+    await expect(s.yaml).toMatchFileSnapshot('__snapshots__/pushgateway-other-namespace.k8s.yaml');
+    const role = s.find('Role');
+    expect(role.metadata.namespace).toBe('batch-jobs');
+    expect(role.rules).toEqual([
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    const binding = s.find('RoleBinding');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' }]);
+  });
+
+  test.each(['default', 'kube-system', 'monitoring'])('kube-prometheus in %s: no RBAC needed', (ns) => {
+    const c = chart(ns);
+    new Pushgateway(c, 'Pushgateway');
+    expect(synth(c).all('Role')).toHaveLength(0);
+  });
+
+  test('kube-prometheus-stack: release label on the ServiceMonitor, no RBAC in any namespace', () => {
+    const c = chart('batch-jobs');
+    new Pushgateway(c, 'Pushgateway', { flavour: KubePrometheusFlavour.kubePrometheusStack({ release: 'kps' }) });
+    const s = synth(c);
+    expect(s.find('ServiceMonitor').metadata.labels.release).toBe('kps');
+    expect(s.find('Service').metadata.labels).not.toHaveProperty('release');
+    expect(s.all('Role')).toHaveLength(0);
+    expect(s.all('RoleBinding')).toHaveLength(0);
+  });
+
+  test('two Pushgateways (two teams) in one chart: no name or selector collision', () => {
+    const c = chart();
+    const a = new Pushgateway(c, 'TeamA', { name: 'pushgateway-team-a' });
+    const b = new Pushgateway(c, 'TeamB', { name: 'pushgateway-team-b' });
+    const s = synth(c);
+    const keys = s.objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    const [da, db] = s.all('Deployment');
+    expect(da.spec.selector.matchLabels).not.toEqual(db.spec.selector.matchLabels);
+    const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+    // Each Service and ServiceMonitor selects its own pods only.
+    for (const svc of s.all('Service')) {
+      const own = svc.metadata.name === 'pushgateway-team-a' ? da : db;
+      const other = own === da ? db : da;
+      expect(selects(svc.spec.selector, own.spec.template.metadata.labels)).toBe(true);
+      expect(selects(svc.spec.selector, other.spec.template.metadata.labels)).toBe(false);
+    }
+    expect(a.url).not.toBe(b.url);
+  });
+
+  test('selectors do not depend on the construct path', () => {
+    const selectorsOf = (build: (c: Chart) => void) => {
+      const c = chart();
+      build(c);
+      return synth(c).find('Deployment').spec.selector.matchLabels;
+    };
+    const direct = selectorsOf((c) => new Pushgateway(c, 'Pushgateway'));
+    const moved = selectorsOf((c) => new Pushgateway(new Construct(c, 'Nested'), 'Renamed'));
+    expect(moved).toEqual(direct);
+  });
+});
+
+describe('Pushgateway validation', () => {
+  test('fails with replicas > 1 on a ReadWriteOnce volume', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { replicas: 2 }))
+      .toThrow(/test\/Pushgateway: invalid replicas 2: a ReadWriteOnce volume attaches to one pod only: use replicas: 1/);
+  });
+
+  test('fails with replicas > 1 on a ReadWriteOncePod volume', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { replicas: 3, persistenceAccessMode: PushgatewayVolumeAccessMode.READ_WRITE_ONCE_POD }))
+      .toThrow(/invalid replicas 3: a ReadWriteOncePod volume/);
+  });
+
+  test('replicas > 1 without persistence is allowed', () => {
+    const c = chart();
+    new Pushgateway(c, 'Pushgateway', { replicas: 2, persistence: false });
+    expect(synth(c).find('Deployment').spec.replicas).toBe(2);
+  });
+
+  test('fails with a persistence interval that is not positive', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { persistenceInterval: Duration.seconds(0) }))
+      .toThrow(/invalid persistenceInterval "0 seconds": use a duration greater than zero/);
+  });
+
+  test.each(['Pushgateway', 'push_gateway', '-pgw', 'a'.repeat(54)])('fails with the invalid name %s', (name) => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { name }))
+      .toThrow(new RegExp(`invalid name "${name}": use at most 53 lower-case letters`));
+  });
+
+  test('fails with an invalid namespace', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { namespace: 'Monitoring' })).toThrow(/invalid namespace "Monitoring"/);
+  });
+
+  test('fails without any namespace', () => {
+    expect(() => new Pushgateway(Testing.chart(), 'Pushgateway')).toThrow(/invalid namespace undefined: set a namespace on the chart/);
+  });
+
+  test('fails with a route prefix without a leading slash', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { routePrefix: 'pushgateway' }))
+      .toThrow(/invalid routePrefix "pushgateway": start the path with "\/", e.g. "\/pushgateway"/);
+  });
+
+  test('fails with a route prefix with a trailing slash', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { routePrefix: '/pushgateway/' })).toThrow(/remove the trailing "\/"/);
+  });
+
+  test('fails with a telemetry path without a leading slash', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { telemetryPath: 'metrics' })).toThrow(/invalid telemetryPath "metrics"/);
+  });
+
+  test.each([0, 65536, 80.5, -1])('fails with the port %s out of range', (port) => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { port })).toThrow(new RegExp(`invalid port ${port}: use a whole number from 1 to 65535`));
+  });
+
+  test('fails with a managed flag in extraArgs', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { extraArgs: ['--persistence.file=/tmp/x'] }))
+      .toThrow(/invalid extraArgs "--persistence.file=\/tmp\/x": remove it: --persistence.file is set by the construct/);
+  });
+
+  test('fails with a scrape timeout longer than the interval', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { scrapeTimeout: Duration.seconds(20) })).toThrow(/invalid scrapeTimeout "20 seconds": use at most scrapeInterval \(15 seconds\)/);
+  });
+
+  test('fails with an invalid pod label', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { podLabels: { team: 'data team' } })).toThrow(/invalid podLabels\["team"\] "data team"/);
+  });
+
+  test('fails with an invalid kube-prometheus-stack release', () => {
+    expect(() => KubePrometheusFlavour.kubePrometheusStack({ release: 'My Release' })).toThrow(/invalid release "My Release"/);
+  });
+});
