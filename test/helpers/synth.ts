@@ -1,4 +1,5 @@
 import { App, Chart, Testing, Yaml } from 'cdk8s';
+import { checkPodSecurityRestricted } from './pod-security';
 import { checkRuleExpressions } from './promql';
 import { validateAgainstSchemas } from './schemas';
 
@@ -13,7 +14,7 @@ export interface Synthesized {
 
 /**
  * Synthesizes a chart the way every test must: runs the construct validations, then checks every
- * object with the shared manifest checks (schemas, PromQL syntax, ...). Tests never call Testing.synth directly,
+ * object with the shared manifest checks (schemas, PromQL syntax, Pod Security "restricted"). Tests never call Testing.synth directly,
  * so nothing the library emits escapes these checks.
  */
 export function synth(chart: Chart): Synthesized {
@@ -34,6 +35,7 @@ export function synthApp(app: App): Synthesized {
 export function checkManifests(objects: any[]): void {
   validateAgainstSchemas(objects);
   checkRuleExpressions(objects);
+  checkPodSecurityRestricted(objects);
 }
 
 function wrap(objects: any[], yaml: string): Synthesized {
