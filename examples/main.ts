@@ -1,9 +1,29 @@
-import { App } from 'cdk8s';
-import { BatchMonitoringChart, KubePrometheusFlavour } from '../lib';
+import { App, Cron, Duration, Size } from 'cdk8s';
+import { Cpu, ImagePullPolicy } from 'cdk8s-plus-27';
+import { BatchMonitoringChart, KubePrometheusFlavour, MonitoredCronJob } from '../lib';
 
 const app = new App();
-new BatchMonitoringChart(app, 'batch-monitoring', {
+const monitoring = new BatchMonitoringChart(app, 'batch-monitoring', {
   namespace: 'monitoring',
   flavour: KubePrometheusFlavour.kubePrometheus(),
 });
+
+// A job that reports itself without a code change: its command runs through the push wrapper.
+new MonitoredCronJob(monitoring, 'DailyBackup', {
+  monitoring,
+  jobName: 'daily-backup',
+  interval: Duration.hours(24),
+  maxDuration: Duration.minutes(5),
+  schedule: Cron.daily(),
+  wrapCommand: true,
+  containers: [{
+    name: 'backup',
+    image: 'docker.io/library/alpine:3.20',
+    imagePullPolicy: ImagePullPolicy.IF_NOT_PRESENT,
+    command: ['sh', '-c', 'echo "backing up"; sleep 5'],
+    securityContext: { user: 65534, group: 65534, ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+    resources: { cpu: { request: Cpu.millis(10), limit: Cpu.millis(100) }, memory: { request: Size.mebibytes(16), limit: Size.mebibytes(64) } },
+  }],
+});
+
 app.synth();

@@ -1,5 +1,6 @@
 export * from './batch-job';
 export * from './batch-monitoring-chart';
 export * from './kube-prometheus-flavour';
+export * from './monitored-cron-job';
 export * from './pushgateway';
 export * from './pushgateway-peer';

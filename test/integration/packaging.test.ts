@@ -43,14 +43,16 @@ test('the npm tarball installs into a consumer project that compiles and synthes
     files: ['main.ts'],
   }));
   fs.writeFileSync(path.join(app, 'main.ts'), [
-    "import { App, Chart, Duration } from 'cdk8s';",
-    "import { BatchMonitoringChart, Pushgateway } from 'cdk8s-batch-monitoring';",
+    "import { App, Chart, Cron, Duration } from 'cdk8s';",
+    "import { BatchMonitoringChart, MonitoredCronJob, Pushgateway } from 'cdk8s-batch-monitoring';",
     '',
     "const app = new App({ outdir: 'dist' });",
     "const chart = new Chart(app, 'consumer', { namespace: 'jobs' });",
     "const pushgateway = new Pushgateway(chart, 'Pushgateway', { name: 'jobs-pushgateway', persistenceInterval: Duration.minutes(1) });",
     "const monitoring = new BatchMonitoringChart(app, 'monitoring');",
     "monitoring.addJob({ name: 'nightly-export', interval: Duration.hours(24), maxDuration: Duration.minutes(30) });",
+    "new MonitoredCronJob(monitoring, 'Report', { monitoring, jobName: 'report', interval: Duration.hours(1), maxDuration: Duration.minutes(5),",
+    "  schedule: Cron.hourly(), wrapCommand: true, containers: [{ image: 'alpine:3.20', command: ['true'] }] });",
     'console.log(pushgateway.url);',
     'app.synth();',
   ].join('\n'));
@@ -61,5 +63,8 @@ test('the npm tarball installs into a consumer project that compiles and synthes
   const docs = parseAllDocuments(fs.readFileSync(path.join(app, 'dist', 'consumer.k8s.yaml'), 'utf8')).map((d) => d.toJS());
   expect(docs.map((d) => d.kind)).toEqual(expect.arrayContaining(['Deployment', 'Service', 'ServiceMonitor', 'NetworkPolicy']));
   expect(docs.find((d) => d.kind === 'ServiceMonitor').spec.endpoints[0].honorLabels).toBe(true);
-  expect(fs.existsSync(path.join(app, 'dist', 'monitoring.k8s.yaml'))).toBe(true);
+  // Files the constructs ship in ConfigMaps are found inside the installed package.
+  const monitoring = parseAllDocuments(fs.readFileSync(path.join(app, 'dist', 'monitoring.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+  expect(monitoring.find((d) => d.metadata.name === 'report-push-wrapper').data['push-metrics.sh'])
+    .toBe(fs.readFileSync(path.join(root, 'lib', 'push-wrapper', 'push-metrics.sh'), 'utf8'));
 }, 300_000);

@@ -1,0 +1,114 @@
+import { ApiObject, Duration, JsonPatch } from 'cdk8s';
+import { Capability, ConfigMap, Container, ContainerProps, CronJob, CronJobProps, EnvValue, Volume } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { BatchJob } from './batch-job';
+import { BatchMonitoringChart } from './batch-monitoring-chart';
+import { readPackageFile } from './package-file';
+import { Pushgateway } from './pushgateway';
+import { invalidInput } from './validation';
+
+/** Props for `MonitoredCronJob`. */
+export interface MonitoredCronJobProps extends CronJobProps {
+  /** The chart whose Pushgateway the job pushes to, and where the job is declared for alerts, dashboard and cleanup. */
+  readonly monitoring: BatchMonitoringChart;
+  /**
+   * The `job` label the job pushes with; also the CronJob name unless `metadata.name` is given.
+   * At most 52 characters, the CronJob name limit.
+   */
+  readonly jobName: string;
+  /** How often the job is expected to succeed, e.g. `Duration.hours(24)` for a daily schedule. */
+  readonly interval: Duration;
+  /** The longest a run may take before it counts as too slow. */
+  readonly maxDuration: Duration;
+  /**
+   * Extra time after `interval` before a missing success alerts.
+   * @default - see `BatchJob.grace`
+   */
+  readonly grace?: Duration;
+  /**
+   * Static labels added to the job's alerts.
+   * @default - none
+   */
+  readonly alertLabels?: Record<string, string>;
+  /**
+   * Wrap every container's command in a POSIX sh script that times it, keeps its exit code, and
+   * pushes `batch_job_success`, `batch_job_duration_seconds` and, on success,
+   * `batch_job_last_success_timestamp_seconds`, so that the job's code does not change. The image
+   * needs `sh` and `curl` or `wget`, and each container an explicit `command`.
+   * @default false - the job pushes its own metrics, e.g. with a Prometheus client library
+   */
+  readonly wrapCommand?: boolean;
+}
+
+const WRAPPER_DIR = '/opt/batch-monitoring';
+// cdk8s-plus-27's Capability enum has no ALL, which Pod Security "restricted" requires dropping.
+const DROP_ALL = 'ALL' as Capability;
+const WRAPPER_FILE = 'push-metrics.sh';
+
+/**
+ * A Kubernetes CronJob (cdk8s-plus) for a batch job that reports to the Pushgateway: the job is
+ * declared with its chart once, every container gets `PUSHGATEWAY_URL` and `BATCH_JOB_NAME`, the
+ * pods are admitted by the Pushgateway's NetworkPolicy, and, when asked, each command is wrapped
+ * so that the job pushes its outcome without a code change.
+ */
+export class MonitoredCronJob extends CronJob {
+  /** The job as declared with the chart. */
+  public readonly job: BatchJob;
+  /** The Pushgateway the job pushes to. */
+  public readonly pushgateway: Pushgateway;
+  private readonly wrapCommand: boolean;
+  private wrapperVolume?: Volume;
+
+  constructor(scope: Construct, id: string, props: MonitoredCronJobProps) {
+    const { monitoring, jobName, interval, maxDuration, grace, alertLabels, wrapCommand, containers, ...cronJobProps } = props;
+    super(scope, id, {
+      // cdk8s-plus's 10s default lets a busy controller skip a run without a trace.
+      startingDeadline: Duration.minutes(5),
+      ...cronJobProps,
+      metadata: { name: jobName, ...cronJobProps.metadata },
+      podMetadata: {
+        ...cronJobProps.podMetadata,
+        labels: { ...cronJobProps.podMetadata?.labels, [Pushgateway.PUSHER_LABEL]: 'true' },
+      },
+    });
+    if (jobName.length > 52) {
+      throw invalidInput(this, 'jobName', jobName, 'use at most 52 characters: Kubernetes limits CronJob names to 52');
+    }
+    this.pushgateway = monitoring.pushgateway;
+    this.wrapCommand = wrapCommand ?? false;
+    this.job = monitoring.addJob({ name: jobName, interval, maxDuration, grace, labels: alertLabels });
+    for (const container of containers ?? []) this.addContainer(container);
+    ApiObject.of(this).addJsonPatch(JsonPatch.add('/spec/jobTemplate/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }));
+  }
+
+  /** Adds a container with the job's environment and, if `wrapCommand` is set, its command wrapped. */
+  public addContainer(cont: ContainerProps): Container {
+    const envVariables = {
+      ...cont.envVariables,
+      PUSHGATEWAY_URL: EnvValue.fromValue(this.pushgateway.url),
+      BATCH_JOB_NAME: EnvValue.fromValue(this.job.name),
+    };
+    // cdk8s-plus fills in non-root, read-only root and no privilege escalation; dropping every
+    // capability is the one default it lacks for Pod Security "restricted".
+    const securityContext = { capabilities: { drop: [DROP_ALL] }, ...cont.securityContext };
+    return super.addContainer({ ...cont, envVariables, securityContext, ...(this.wrapCommand ? this.wrapped(cont) : {}) });
+  }
+
+  private wrapped(cont: ContainerProps): Partial<ContainerProps> {
+    if (!cont.command || cont.command.length === 0) {
+      throw invalidInput(this, `container ${JSON.stringify(cont.name ?? 'main')} command`, cont.command ?? null,
+        'give the container an explicit `command` (the wrapper runs it; an image ENTRYPOINT cannot be wrapped from outside), or set wrapCommand: false');
+    }
+    if (!this.wrapperVolume) {
+      const configMap = new ConfigMap(this, 'PushWrapper', {
+        metadata: { name: `${this.job.name}-push-wrapper` },
+        data: { [WRAPPER_FILE]: readPackageFile(`lib/push-wrapper/${WRAPPER_FILE}`) },
+      });
+      this.wrapperVolume = Volume.fromConfigMap(this, 'PushWrapperVolume', configMap, { name: 'push-wrapper' });
+    }
+    return {
+      command: ['/bin/sh', `${WRAPPER_DIR}/${WRAPPER_FILE}`, ...cont.command],
+      volumeMounts: [...(cont.volumeMounts ?? []), { volume: this.wrapperVolume, path: WRAPPER_DIR, readOnly: true }],
+    };
+  }
+}
