@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+
+const root = path.resolve(__dirname, '..', '..');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function synth(output: string, ...extra: string[]) {
+  return spawnSync('node', ['scripts/synth.js', '--output', output, ...extra], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+}
+
+function snapshotOf(dir: string): Record<string, string> {
+  return Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
+}
+
+describe('npm run synth', () => {
+  test('is deterministic: two runs write identical bytes, identical to the committed dist/', () => {
+    const a = path.join(tmp, 'a');
+    const b = path.join(tmp, 'b');
+    expect(synth(a).status).toBe(0);
+    expect(synth(b).status).toBe(0);
+    expect(snapshotOf(a)).toEqual(snapshotOf(b));
+    expect(snapshotOf(a)).toEqual(snapshotOf(path.join(root, 'dist')));
+  });
+
+  test('a failed synthesis leaves the previous output exactly as it was', () => {
+    const out = path.join(tmp, 'kept');
+    expect(synth(out).status).toBe(0);
+    const before = snapshotOf(out);
+    const failed = synth(out, '--app', 'node -e "throw new Error(\'broken app\')"');
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toMatch(/synth failed .*left as it was/);
+    expect(snapshotOf(out)).toEqual(before);
+    expect(fs.readdirSync(tmp).filter((f) => f.includes('.synth-'))).toEqual([]);
+  });
+});
