@@ -1,5 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
 
 /** A free TCP port on 127.0.0.1, chosen by the kernel. */
 export function freePort(): Promise<number> {
@@ -71,4 +74,24 @@ export async function startPushgateway(binary: string, args: string[] = []): Pro
   const url = `http://127.0.0.1:${port}${prefix}`;
   await waitForHttp(`${url}/-/ready`, proc);
   return { ...proc, url, port };
+}
+
+/**
+ * Starts Debian's prometheus on 127.0.0.1 with a free port, a temp data folder, `config` as its
+ * prometheus.yml and `ruleGroups` (PrometheusRule spec.groups) as its one rule file.
+ */
+export async function startPrometheus(binary: string, dir: string, config: object, ruleGroups: object[] = []): Promise<RunningProcess & { url: string }> {
+  const port = await freePort();
+  const rules = path.join(dir, 'rules.yaml');
+  fs.writeFileSync(rules, stringify({ groups: ruleGroups }));
+  const configFile = path.join(dir, 'prometheus.yml');
+  fs.writeFileSync(configFile, stringify({ ...config, rule_files: [rules] }));
+  const proc = startProcess(binary, [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+  ]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/-/ready`, proc);
+  return { ...proc, url };
 }
