@@ -69,6 +69,9 @@ export async function waitForHttp(url: string, proc: RunningProcess, timeoutMs =
 export async function startPushgateway(binary: string, args: string[] = []): Promise<RunningProcess & { url: string; port: number }> {
   const port = await freePort();
   const flags = [...args.filter((a) => !a.startsWith('--web.listen-address')), `--web.listen-address=127.0.0.1:${port}`];
+  // Debian's build defaults --persistence.file to a shared /var/lib/prometheus/pushgateway.data;
+  // an empty value restores upstream's default (memory only), so tests never share state.
+  if (!flags.some((a) => a.startsWith('--persistence.file'))) flags.push('--persistence.file=');
   const proc = startProcess(binary, flags);
   const prefix = flags.find((a) => a.startsWith('--web.route-prefix='))?.split('=')[1] ?? '';
   const url = `http://127.0.0.1:${port}${prefix}`;
