@@ -1,4 +1,5 @@
 import { App, Chart, Testing, Yaml } from 'cdk8s';
+import { checkDashboardQueries } from './dashboards';
 import { checkRuleExpressions } from './promql';
 import { validateAgainstSchemas } from './schemas';
 
@@ -34,6 +35,7 @@ export function synthApp(app: App): Synthesized {
 export function checkManifests(objects: any[]): void {
   validateAgainstSchemas(objects);
   checkRuleExpressions(objects);
+  checkDashboardQueries(objects);
 }
 
 function wrap(objects: any[], yaml: string): Synthesized {
