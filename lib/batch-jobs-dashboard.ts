@@ -52,6 +52,8 @@ export interface BatchJobsDashboardProps extends BatchJobsDashboardOptions {
 
 // Grafana's own limit on dashboard uids.
 const GRAFANA_UID = /^[a-zA-Z0-9_-]{1,40}$/;
+// The ConfigMap and volume names built from the uid must be DNS labels.
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // Grafana's default `min_refresh_interval`.
 const MIN_REFRESH_SECONDS = 5;
 
@@ -92,9 +94,13 @@ export class BatchJobsDashboard extends Construct {
     this.flavour = props.flavour ?? props.pushgateway.flavour;
     this.uid = props.uid ?? 'batch-jobs';
     if (!GRAFANA_UID.test(this.uid)) {
-      throw invalidInput(this, 'uid', this.uid, 'use at most 40 characters, as Grafana requires, e.g. "batch-jobs"');
+      throw invalidInput(this, 'uid', this.uid, 'use at most 40 letters, digits, "-" or "_", as Grafana requires, e.g. "batch-jobs"');
     }
-    checkDnsLabel(this, 'uid', this.uid, 40);
+    if (!DNS_LABEL.test(this.uid)) {
+      throw invalidInput(this, 'uid', this.uid,
+        `use lower-case letters, digits and "-", starting and ending with a letter or digit, e.g. "${this.uid.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '')}": `
+        + 'the uid also names the ConfigMap and its volume in the Grafana Deployment');
+    }
     this.title = props.title ?? 'Batch jobs / Pushgateway';
     if (!this.title.trim()) throw invalidInput(this, 'title', this.title, 'give the dashboard a title, e.g. "Batch jobs / Pushgateway"');
     this.tags = props.tags ?? ['batch-jobs', 'pushgateway'];
@@ -127,7 +133,7 @@ export class BatchJobsDashboard extends Construct {
         },
       },
       // Lazy: jobs added after construction still shape the dashboard.
-      data: Lazy.any({ produce: () => ({ [this.fileName]: this.dashboardJson() }) }) as any,
+      data: Lazy.any({ produce: () => ({ [this.fileName]: this.dashboardJson() }) }),
     });
   }
 

@@ -222,11 +222,11 @@ describe('BatchJobsDashboard', () => {
   });
 
   it('fails for a uid longer than Grafana allows', () => {
-    expect(() => standalone({ uid: 'a'.repeat(41) })).toThrow(/Dashboard: invalid uid "a{41}": use at most 40 characters/);
+    expect(() => standalone({ uid: 'a'.repeat(41) })).toThrow(/Dashboard: invalid uid "a{41}": use at most 40 letters, digits, "-" or "_", as Grafana requires/);
   });
 
   it('fails for a uid that cannot name a ConfigMap', () => {
-    expect(() => standalone({ uid: 'Batch_Jobs' })).toThrow(/Dashboard: invalid uid "Batch_Jobs": use at most 40 lower-case letters, digits and '-'/);
+    expect(() => standalone({ uid: 'Batch_Jobs' })).toThrow(/Dashboard: invalid uid "Batch_Jobs": use lower-case letters, digits and "-", .* e\.g\. "batch-jobs": the uid also names the ConfigMap/);
   });
 
   it('fails for an empty title', () => {
