@@ -170,7 +170,7 @@ export class BatchJobsDashboard extends Construct {
       tags: this.tags,
       refresh: grafanaInterval(this.refresh),
       from: `now-${grafanaInterval(this.timeRange)}`,
-      pushgateway: { job: this.pushgateway.name, namespace: this.pushgateway.namespace },
+      pushgateway: { name: this.pushgateway.name, namespace: this.pushgateway.namespace },
       jobs: jobs.map((job) => ({
         name: job.name,
         intervalSeconds: job.interval.toSeconds({ integral: false }),

@@ -33,8 +33,8 @@ export interface DashboardSpec {
   /** Grafana interval strings, e.g. `1m`, `now-7d`. */
   readonly refresh: string;
   readonly from: string;
-  /** The Pushgateway's scrape job (its Service name) and namespace. */
-  readonly pushgateway: { readonly job: string; readonly namespace: string };
+  /** The Pushgateway's name (its Service, and the scrape job of its own series) and namespace. */
+  readonly pushgateway: { readonly name: string; readonly namespace: string };
   readonly jobs: DashboardJob[];
 }
 
@@ -62,11 +62,11 @@ export function buildDashboard(spec: DashboardSpec): object {
   // Series the Pushgateway holds for pushed groups: scoped to this Pushgateway's Service, which
   // honorLabels leaves alone (unlike `job`, which is the pushed one).
   const pushed = (metric: string) => selector(metric, [
-    jobs, matcher('namespace', spec.pushgateway.namespace), matcher('service', spec.pushgateway.job)]);
+    jobs, matcher('namespace', spec.pushgateway.namespace), matcher('service', spec.pushgateway.name)]);
   const perGroup = (metric: string) => `max without (${TARGET_LABELS.join(', ')}) (${pushed(metric)})`;
   // The Pushgateway's own series (up, request counters) carry its scrape job.
   const own = (metric: string, extra: string[] = []) => selector(metric, [
-    ...extra, matcher('job', spec.pushgateway.job), matcher('namespace', spec.pushgateway.namespace)]);
+    ...extra, matcher('job', spec.pushgateway.name), matcher('namespace', spec.pushgateway.namespace)]);
 
   const sinceSuccess = `time() - ${perJob('batch_job_last_success_timestamp_seconds')}`;
   const lastDuration = perJob('batch_job_duration_seconds');
