@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App, Cron, Duration, Size } from 'cdk8s';
 import { Cpu, ImagePullPolicy } from 'cdk8s-plus-27';
 import { BatchMonitoringChart, KubePrometheusFlavour, MonitoredCronJob } from '../lib';
@@ -25,5 +27,14 @@ new MonitoredCronJob(monitoring, 'DailyBackup', {
     resources: { cpu: { request: Cpu.millis(10), limit: Cpu.millis(100) }, memory: { request: Size.mebibytes(16), limit: Size.mebibytes(64) } },
   }],
 });
+// Jobs that push themselves (see examples/clients/), declared once for alerts, dashboard and cleanup.
+monitoring.addJob({ name: 'data-processing', interval: Duration.hours(1), maxDuration: Duration.minutes(10) });
+monitoring.addJob({ name: 'log-cleanup', interval: Duration.hours(24), maxDuration: Duration.minutes(5) });
 
 app.synth();
+
+// kube-prometheus's Grafana has no sidecar: it needs the dashboard mounted (the patch) or added
+// through jsonnet rawDashboards (the JSON).
+const dashboard = monitoring.dashboard;
+fs.writeFileSync(path.join(app.outdir, `${dashboard.configMapName}.patch.json`), dashboard.grafanaDeploymentPatch());
+fs.writeFileSync(path.join(app.outdir, dashboard.fileName), dashboard.dashboardJson());

@@ -37,3 +37,23 @@ export function selector(metric: string, matchers: string[] = []): string {
 export function equalityMatchers(labels: Record<string, string>): string[] {
   return Object.keys(labels).sort().map((k) => matcher(k, labels[k]));
 }
+
+/**
+ * An instant vector that gives every `label` value of `metric` a constant of its own, e.g. each
+ * job's interval in seconds, to compare or divide by with `on (label)`:
+ * `3600 * group by (job) (m{job=~"a|b"}) or 86400 * group by (job) (m{job=~"c"})`. Label values
+ * that share a constant share one term, so the expression grows by one regex alternative per
+ * label value rather than one term per value. With no entries it selects nothing.
+ */
+export function constantByLabel(metric: string, label: string, constants: Record<string, number>): string {
+  const byValue = new Map<number, string[]>();
+  for (const labelValue of Object.keys(constants)) {
+    const value = constants[labelValue];
+    if (!Number.isFinite(value)) throw new Error(`constant for ${label}=${JSON.stringify(labelValue)} is not a finite number: ${value}`);
+    byValue.set(value, [...(byValue.get(value) ?? []), labelValue]);
+  }
+  if (byValue.size === 0) return `group by (${label}) (${selector(metric, [matcher(label, '.*', '!~')])})`;
+  return [...byValue.keys()].sort((a, b) => a - b)
+    .map((value) => `${value} * group by (${label}) (${selector(metric, [matcher(label, anyOf(byValue.get(value)!.sort()), '=~')])})`)
+    .join(' or ');
+}

@@ -1,4 +1,5 @@
 import { App, Chart, Testing, Yaml } from 'cdk8s';
+import { checkDashboardQueries } from './dashboards';
 import { checkPodSecurityRestricted } from './pod-security';
 import { checkRuleExpressions } from './promql';
 import { validateAgainstSchemas } from './schemas';
@@ -36,6 +37,7 @@ export function checkManifests(objects: any[]): void {
   validateAgainstSchemas(objects);
   checkRuleExpressions(objects);
   checkPodSecurityRestricted(objects);
+  checkDashboardQueries(objects);
 }
 
 function wrap(objects: any[], yaml: string): Synthesized {

@@ -1,0 +1,229 @@
+import { Duration, Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { BatchJob, defaultGrace } from './batch-job';
+import { KubePrometheusFlavour } from './kube-prometheus-flavour';
+import { buildDashboard } from './dashboard-model';
+import { objectLabels } from './object-labels';
+import { Pushgateway } from './pushgateway';
+import { checkDnsLabel, checkPositive, invalidInput } from './validation';
+
+/** Dashboard settings, as `BatchMonitoringChart` takes them. */
+export interface BatchJobsDashboardOptions {
+  /**
+   * Grafana uid: stable across deployments so that links and bookmarks survive. Also names the
+   * ConfigMap (`grafana-dashboard-<uid>`), its key (`<uid>.json`) and the kube-prometheus mount
+   * (`/grafana-dashboard-definitions/0/<uid>`), so it must be a DNS label of at most 40 characters.
+   * @default 'batch-jobs'
+   */
+  readonly uid?: string;
+  /**
+   * Dashboard title.
+   * @default 'Batch jobs / Pushgateway'
+   */
+  readonly title?: string;
+  /**
+   * Dashboard tags (Grafana's search and dashboard links use them).
+   * @default ['batch-jobs', 'pushgateway']
+   */
+  readonly tags?: string[];
+  /**
+   * How often Grafana reloads the panels; at least 5 seconds (Grafana's default minimum).
+   * @default Duration.minutes(1)
+   */
+  readonly refresh?: Duration;
+  /**
+   * Time range shown when the dashboard opens, ending now.
+   * @default Duration.days(7)
+   */
+  readonly timeRange?: Duration;
+}
+
+/** Props for `BatchJobsDashboard`. */
+export interface BatchJobsDashboardProps extends BatchJobsDashboardOptions {
+  /** The Pushgateway the jobs push to; its health panels are scoped to its scrape job and namespace. */
+  readonly pushgateway: Pushgateway;
+  /**
+   * The kube-prometheus flavour whose Grafana loads the dashboard.
+   * @default - the Pushgateway's flavour
+   */
+  readonly flavour?: KubePrometheusFlavour;
+}
+
+// Grafana's own limit on dashboard uids.
+const GRAFANA_UID = /^[a-zA-Z0-9_-]{1,40}$/;
+// The ConfigMap and volume names built from the uid must be DNS labels.
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// Grafana's default `min_refresh_interval`.
+const MIN_REFRESH_SECONDS = 5;
+
+/**
+ * The Grafana dashboard for the batch jobs: one table row per job, run history, and the
+ * Pushgateway's health. Per-job thresholds (interval, grace, max duration) come from the jobs
+ * added with `addJob` and live inside the queries, so the dashboard keeps the same panels however
+ * many jobs there are.
+ *
+ * It is delivered as a ConfigMap labelled for the kube-prometheus-stack Grafana sidecar. The
+ * kube-prometheus (jsonnet) Grafana has no sidecar: mount the ConfigMap with
+ * `grafanaDeploymentPatch()`, or add `dashboardJson()` to its jsonnet `rawDashboards`.
+ */
+export class BatchJobsDashboard extends Construct {
+  /** The Grafana uid. */
+  public readonly uid: string;
+  /** The dashboard title. */
+  public readonly title: string;
+  /** The flavour whose Grafana loads the dashboard. */
+  public readonly flavour: KubePrometheusFlavour;
+  /** Name of the ConfigMap, and of the volume in the kube-prometheus Grafana Deployment. */
+  public readonly configMapName: string;
+  /** Key of the dashboard JSON in the ConfigMap. */
+  public readonly fileName: string;
+  /** Where kube-prometheus's Grafana reads the dashboard from once the ConfigMap is mounted. */
+  public readonly mountPath: string;
+  /** The ConfigMap that holds the dashboard JSON. */
+  public readonly configMap: k8s.KubeConfigMap;
+  private readonly pushgateway: Pushgateway;
+  private readonly tags: string[];
+  private readonly refresh: Duration;
+  private readonly timeRange: Duration;
+  private readonly _jobs: BatchJob[] = [];
+
+  constructor(scope: Construct, id: string, props: BatchJobsDashboardProps) {
+    super(scope, id);
+    this.pushgateway = props.pushgateway;
+    this.flavour = props.flavour ?? props.pushgateway.flavour;
+    this.uid = props.uid ?? 'batch-jobs';
+    if (!GRAFANA_UID.test(this.uid)) {
+      throw invalidInput(this, 'uid', this.uid, 'use at most 40 letters, digits, "-" or "_", as Grafana requires, e.g. "batch-jobs"');
+    }
+    if (!DNS_LABEL.test(this.uid)) {
+      throw invalidInput(this, 'uid', this.uid,
+        `use lower-case letters, digits and "-", starting and ending with a letter or digit, e.g. "${this.uid.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '')}": `
+        + 'the uid also names the ConfigMap and its volume in the Grafana Deployment');
+    }
+    this.title = props.title ?? 'Batch jobs / Pushgateway';
+    if (!this.title.trim()) throw invalidInput(this, 'title', this.title, 'give the dashboard a title, e.g. "Batch jobs / Pushgateway"');
+    this.tags = props.tags ?? ['batch-jobs', 'pushgateway'];
+    for (const tag of this.tags) {
+      if (!tag.trim()) throw invalidInput(this, 'tags', this.tags, 'remove the empty tag');
+    }
+    this.refresh = props.refresh ?? Duration.minutes(1);
+    const refreshMs = this.refresh.toMilliseconds();
+    if (refreshMs < MIN_REFRESH_SECONDS * 1000 || refreshMs % 1000 !== 0) {
+      throw invalidInput(this, 'refresh', this.refresh.toHumanString(),
+        `use whole seconds, at least ${MIN_REFRESH_SECONDS} (Grafana ignores shorter refresh intervals), e.g. Duration.minutes(1)`);
+    }
+    this.timeRange = props.timeRange ?? Duration.days(7);
+    checkPositive(this, 'timeRange', this.timeRange);
+
+    this.configMapName = `grafana-dashboard-${this.uid}`;
+    this.fileName = `${this.uid}.json`;
+    this.mountPath = `/grafana-dashboard-definitions/0/${this.uid}`;
+    this.configMap = new k8s.KubeConfigMap(this, 'ConfigMap', {
+      metadata: {
+        name: this.configMapName,
+        namespace: this.flavour.namespace,
+        labels: {
+          ...objectLabels({
+            name: this.configMapName,
+            component: 'dashboard',
+            partOf: this.pushgateway.labels['app.kubernetes.io/part-of'],
+          }),
+          ...this.flavour.dashboardLabels(),
+        },
+      },
+      // Lazy: jobs added after construction still shape the dashboard.
+      data: Lazy.any({ produce: () => ({ [this.fileName]: this.dashboardJson() }) }),
+    });
+  }
+
+  /** The jobs added so far, in the order they were added. */
+  public get jobs(): BatchJob[] {
+    return [...this._jobs];
+  }
+
+  /**
+   * Adds a job's thresholds (interval, grace, max duration) to the overview table and the
+   * duration panel. The job gets table rows, not panels.
+   * @returns the job as added
+   */
+  public addJob(job: BatchJob): BatchJob {
+    checkDnsLabel(this, 'job name', job.name);
+    if (this._jobs.some((j) => j.name === job.name)) {
+      throw invalidInput(this, 'job name', job.name, 'add each job once: remove the second addJob() call or give the job another name');
+    }
+    checkPositive(this, `interval of job ${job.name}`, job.interval);
+    checkPositive(this, `maxDuration of job ${job.name}`, job.maxDuration);
+    this._jobs.push(job);
+    return job;
+  }
+
+  /**
+   * The dashboard as Grafana's classic JSON model (what the ConfigMap holds), for jsonnet
+   * `rawDashboards` or Grafana's import. Keys are sorted: the same jobs give the same bytes.
+   */
+  public dashboardJson(): string {
+    const jobs = [...this._jobs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const model = buildDashboard({
+      uid: this.uid,
+      title: this.title,
+      tags: this.tags,
+      refresh: grafanaInterval(this.refresh),
+      from: `now-${grafanaInterval(this.timeRange)}`,
+      pushgateway: { name: this.pushgateway.name, namespace: this.pushgateway.namespace },
+      jobs: jobs.map((job) => ({
+        name: job.name,
+        intervalSeconds: job.interval.toSeconds({ integral: false }),
+        deadlineSeconds: job.interval.toSeconds({ integral: false }) + (job.grace ?? defaultGrace(job.interval)).toSeconds({ integral: false }),
+        maxDurationSeconds: job.maxDuration.toSeconds({ integral: false }),
+      })),
+    });
+    return `${JSON.stringify(sortKeys(model), null, 2)}\n`;
+  }
+
+  /**
+   * A JSON patch (RFC 6902) for kube-prometheus's `grafana` Deployment that mounts the ConfigMap
+   * where its dashboard provider looks (`/grafana-dashboard-definitions/0/<uid>`), e.g.
+   * `kubectl -n monitoring patch deployment grafana --type=json --patch-file <file>`. It first
+   * tests that the first container is `grafana`, so it fails instead of mounting into another one.
+   */
+  public grafanaDeploymentPatch(): string {
+    const patch = [
+      { op: 'test', path: '/spec/template/spec/containers/0/name', value: 'grafana' },
+      {
+        op: 'add',
+        path: '/spec/template/spec/volumes/-',
+        value: { name: this.configMapName, configMap: { name: this.configMapName } },
+      },
+      {
+        op: 'add',
+        path: '/spec/template/spec/containers/0/volumeMounts/-',
+        value: { name: this.configMapName, mountPath: this.mountPath, readOnly: true },
+      },
+    ];
+    return `${JSON.stringify(patch, null, 2)}\n`;
+  }
+}
+
+/** A Duration as Grafana writes intervals: one whole unit (`30s`, `5m`, `1h`, `7d`). */
+function grafanaInterval(duration: Duration): string {
+  const seconds = Math.round(duration.toSeconds({ integral: false }));
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
+/** A deep copy with object keys in sorted order, so the JSON does not depend on how it was built. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
