@@ -5,3 +5,4 @@ export * from './kube-prometheus-flavour';
 export * from './monitored-cron-job';
 export * from './pushgateway';
 export * from './pushgateway-peer';
+export * from './pushgateway-web-config';

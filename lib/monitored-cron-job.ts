@@ -1,5 +1,5 @@
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
-import { Capability, ConfigMap, Container, ContainerProps, CronJob, CronJobProps, EnvValue, Volume } from 'cdk8s-plus-27';
+import { Capability, ConfigMap, Container, ContainerProps, CronJob, CronJobProps, EnvValue, Secret, Volume } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { BatchJob } from './batch-job';
 import { BatchMonitoringChart } from './batch-monitoring-chart';
@@ -44,10 +44,12 @@ const WRAPPER_DIR = '/opt/batch-monitoring';
 // cdk8s-plus-27's Capability enum has no ALL, which Pod Security "restricted" requires dropping.
 const DROP_ALL = 'ALL' as Capability;
 const WRAPPER_FILE = 'push-metrics.sh';
+const CA_DIR = '/etc/pushgateway-ca';
 
 /**
  * A Kubernetes CronJob (cdk8s-plus) for a batch job that reports to the Pushgateway: the job is
- * declared with its chart once, every container gets `PUSHGATEWAY_URL` and `BATCH_JOB_NAME`, the
+ * declared with its chart once, every container gets `PUSHGATEWAY_URL` and `BATCH_JOB_NAME` (and,
+ * with a Pushgateway web config, credentials from its Secret and its CA), the
  * pods are admitted by the Pushgateway's NetworkPolicy, and, when asked, each command is wrapped
  * so that the job pushes its outcome without a code change.
  */
@@ -58,6 +60,7 @@ export class MonitoredCronJob extends CronJob {
   public readonly pushgateway: Pushgateway;
   private readonly wrapCommand: boolean;
   private wrapperVolume?: Volume;
+  private _caVolume?: Volume;
 
   constructor(scope: Construct, id: string, props: MonitoredCronJobProps) {
     const { monitoring, jobName, interval, maxDuration, grace, alertLabels, wrapCommand, containers, ...cronJobProps } = props;
@@ -83,15 +86,26 @@ export class MonitoredCronJob extends CronJob {
 
   /** Adds a container with the job's environment and, if `wrapCommand` is set, its command wrapped. */
   public addContainer(cont: ContainerProps): Container {
+    const { username, password, ca } = this.pushgateway.clientAuth;
+    const fromSecret = (ref: { secretName: string; key: string }) =>
+      EnvValue.fromSecretValue({ secret: Secret.fromSecretName(this, `Secret-${ref.secretName}-${ref.key}`, ref.secretName), key: ref.key });
     const envVariables = {
       ...cont.envVariables,
       PUSHGATEWAY_URL: EnvValue.fromValue(this.pushgateway.url),
       BATCH_JOB_NAME: EnvValue.fromValue(this.job.name),
+      ...(username && password ? { PUSHGATEWAY_USERNAME: fromSecret(username), PUSHGATEWAY_PASSWORD: fromSecret(password) } : {}),
+      ...(ca ? { PUSHGATEWAY_CA_FILE: EnvValue.fromValue(`${CA_DIR}/${ca.key}`) } : {}),
     };
+    const volumeMounts = [...(cont.volumeMounts ?? []), ...(ca ? [{ volume: this.caVolume(ca.secretName), path: CA_DIR, readOnly: true }] : [])];
     // cdk8s-plus fills in non-root, read-only root and no privilege escalation; dropping every
     // capability is the one default it lacks for Pod Security "restricted".
     const securityContext = { capabilities: { drop: [DROP_ALL] }, ...cont.securityContext };
-    return super.addContainer({ ...cont, envVariables, securityContext, ...(this.wrapCommand ? this.wrapped(cont) : {}) });
+    return super.addContainer({ ...cont, envVariables, securityContext, volumeMounts, ...(this.wrapCommand ? this.wrapped({ ...cont, volumeMounts }) : {}) });
+  }
+
+  private caVolume(secretName: string): Volume {
+    this._caVolume ??= Volume.fromSecret(this, 'PushgatewayCa', Secret.fromSecretName(this, 'PushgatewayCaSecret', secretName), { name: 'pushgateway-ca' });
+    return this._caVolume;
   }
 
   private wrapped(cont: ContainerProps): Partial<ContainerProps> {

@@ -1,12 +1,13 @@
 import { Chart, Duration, Size } from 'cdk8s';
 import { ContainerResources, Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ServiceMonitor } from '../imports/monitoring.coreos.com';
+import { ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../imports/monitoring.coreos.com';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toKubeResources, toQuantity } from './kube-quantity';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels, selectorLabels } from './object-labels';
 import { toGoDuration, toPrometheusDuration } from './prometheus-duration';
 import { PushgatewayPeer } from './pushgateway-peer';
+import { PushgatewayClientAuth, PushgatewayWebConfig } from './pushgateway-web-config';
 import { checkDnsLabel, checkKubernetesLabels, checkPort, checkPositive, checkUrlPath, invalidInput } from './validation';
 
 /** Access modes a Pushgateway volume can be claimed with. */
@@ -119,6 +120,12 @@ export interface PushgatewayProps {
    */
   readonly port?: number;
   /**
+   * Basic auth and TLS (`--web.config.file`) from Secrets you manage. The ServiceMonitor, the probes,
+   * `MonitoredCronJob` and `CleanupCronJob` follow it.
+   * @default - plain HTTP, no authentication (the NetworkPolicy limits who may connect)
+   */
+  readonly webConfig?: PushgatewayWebConfig;
+  /**
    * CPU and memory requests and limits of the container.
    * @default - requests 50m / 50Mi, limits 200m / 200Mi
    */
@@ -187,11 +194,13 @@ export interface PushgatewayProps {
 
 const DEFAULT_IMAGE = 'quay.io/prometheus/pushgateway:v1.11.3';
 const DATA_DIR = '/data';
+const WEB_CONFIG_DIR = '/etc/pushgateway/web';
+const TLS_DIR = '/etc/pushgateway/tls';
 // The image's user (`USER 65534` in the Pushgateway Dockerfile); also owns the volume through fsGroup.
 const NOBODY = 65534;
 const MANAGED_FLAGS = [
   '--web.listen-address', '--web.route-prefix', '--web.telemetry-path', '--web.enable-lifecycle',
-  '--web.enable-admin-api', '--persistence.file', '--persistence.interval',
+  '--web.enable-admin-api', '--persistence.file', '--persistence.interval', '--web.config.file',
 ];
 
 /**
@@ -213,6 +222,10 @@ export class Pushgateway extends Construct {
   public readonly routePrefix: string;
   /** The in-cluster base URL clients push to, e.g. `http://pushgateway.monitoring.svc:9091`. */
   public readonly url: string;
+  /** `https` with a TLS web config, else `http`. */
+  public readonly scheme: string;
+  /** The Secrets clients authenticate and verify TLS with; empty without a web config. */
+  public readonly clientAuth: PushgatewayClientAuth;
   /** The flavour the Pushgateway is set up for. */
   public readonly flavour: KubePrometheusFlavour;
   /** The container arguments. */
@@ -292,7 +305,17 @@ export class Pushgateway extends Construct {
     };
     this.labels = objectLabels(identity);
     this.selectorLabels = selectorLabels(identity);
-    this.url = `http://${this.name}.${namespace}.svc:${this.port}${this.routePrefix}`;
+    const web = props.webConfig;
+    if (web) this.checkWebConfig(web);
+    const tls = web?.tlsSecretName !== undefined;
+    this.scheme = tls ? 'https' : 'http';
+    const caSecretName = web?.caSecretName ?? web?.tlsSecretName;
+    this.clientAuth = {
+      username: web?.clientSecretName ? { secretName: web.clientSecretName, key: web.clientUsernameKey ?? 'username' } : undefined,
+      password: web?.clientSecretName ? { secretName: web.clientSecretName, key: web.clientPasswordKey ?? 'password' } : undefined,
+      ca: tls && caSecretName ? { secretName: caSecretName, key: web?.caSecretKey ?? 'ca.crt' } : undefined,
+    };
+    this.url = `${this.scheme}://${this.name}.${namespace}.svc:${this.port}${this.routePrefix}`;
     const metadata = (name: string, extraLabels: Record<string, string> = {}) => ({
       name, namespace, labels: { ...this.labels, ...extraLabels },
     });
@@ -304,6 +327,7 @@ export class Pushgateway extends Construct {
       ...(persistence ? [`--persistence.file=${DATA_DIR}/pushgateway.data`, `--persistence.interval=${toGoDuration(persistenceInterval)}`] : []),
       ...(props.enableLifecycle ? ['--web.enable-lifecycle'] : []),
       ...(props.enableAdminApi ? ['--web.enable-admin-api'] : []),
+      ...(web ? [`--web.config.file=${WEB_CONFIG_DIR}/web-config.yml`] : []),
       ...(props.extraArgs ?? []),
     ];
 
@@ -328,12 +352,26 @@ export class Pushgateway extends Construct {
       }
     }
 
+    // The web config guards every endpoint, probes included. Rather than put a password into the
+    // pod spec (as the Helm chart does), a Pushgateway with basic auth is probed on its TCP port.
     const probe = (path: string, failureThreshold: number): k8s.Probe => ({
-      httpGet: { path: `${this.routePrefix}${path}`, port: k8s.IntOrString.fromString('http') },
+      ...(this.clientAuth.username
+        ? { tcpSocket: { port: k8s.IntOrString.fromString('http') } }
+        : { httpGet: { path: `${this.routePrefix}${path}`, port: k8s.IntOrString.fromString('http'), scheme: tls ? 'HTTPS' : undefined } }),
       periodSeconds: 10,
       timeoutSeconds: 5,
       failureThreshold,
     });
+    const volumes: k8s.Volume[] = [
+      ...(claimName ? [{ name: 'data', persistentVolumeClaim: { claimName } }] : []),
+      ...(web ? [{ name: 'web-config', secret: { secretName: web.secretName, items: [{ key: web.secretKey ?? 'web-config.yml', path: 'web-config.yml' }] } }] : []),
+      ...(web?.tlsSecretName ? [{ name: 'tls', secret: { secretName: web.tlsSecretName } }] : []),
+    ];
+    const volumeMounts: k8s.VolumeMount[] = [
+      ...(claimName ? [{ name: 'data', mountPath: DATA_DIR }] : []),
+      ...(web ? [{ name: 'web-config', mountPath: WEB_CONFIG_DIR, readOnly: true }] : []),
+      ...(web?.tlsSecretName ? [{ name: 'tls', mountPath: TLS_DIR, readOnly: true }] : []),
+    ];
 
     this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
       metadata: metadata(this.name),
@@ -389,9 +427,9 @@ export class Pushgateway extends Construct {
                 capabilities: { drop: ['ALL'] },
                 seccompProfile: { type: 'RuntimeDefault' },
               },
-              volumeMounts: claimName ? [{ name: 'data', mountPath: DATA_DIR }] : undefined,
+              volumeMounts: volumeMounts.length ? volumeMounts : undefined,
             }],
-            volumes: claimName ? [{ name: 'data', persistentVolumeClaim: { claimName } }] : undefined,
+            volumes: volumes.length ? volumes : undefined,
           },
         },
       },
@@ -417,6 +455,15 @@ export class Pushgateway extends Construct {
           honorLabels: true,
           interval: toPrometheusDuration(scrapeInterval),
           scrapeTimeout: props.scrapeTimeout ? toPrometheusDuration(props.scrapeTimeout) : undefined,
+          scheme: tls ? ServiceMonitorSpecEndpointsScheme.HTTPS : undefined,
+          tlsConfig: this.clientAuth.ca ? {
+            ca: { secret: { name: this.clientAuth.ca.secretName, key: this.clientAuth.ca.key } },
+            serverName: `${this.name}.${namespace}.svc`,
+          } : undefined,
+          basicAuth: this.clientAuth.username && this.clientAuth.password ? {
+            username: { name: this.clientAuth.username.secretName, key: this.clientAuth.username.key },
+            password: { name: this.clientAuth.password.secretName, key: this.clientAuth.password.key },
+          } : undefined,
         }],
       },
     });
@@ -439,6 +486,21 @@ export class Pushgateway extends Construct {
 
     if (this.flavour.needsDiscoveryRbac(namespace)) {
       this.addPrometheusDiscoveryRbac(metadata);
+    }
+  }
+
+  private checkWebConfig(web: PushgatewayWebConfig): void {
+    const names = {
+      'webConfig.secretName': web.secretName,
+      'webConfig.tlsSecretName': web.tlsSecretName,
+      'webConfig.caSecretName': web.caSecretName,
+      'webConfig.clientSecretName': web.clientSecretName,
+    };
+    for (const [field, value] of Object.entries(names)) {
+      if (value !== undefined) checkDnsLabel(this, field, value, 253);
+    }
+    if (web.caSecretName && !web.tlsSecretName) {
+      throw invalidInput(this, 'webConfig.caSecretName', web.caSecretName, 'a CA is only used with TLS: set webConfig.tlsSecretName too, or drop caSecretName');
     }
   }
 

@@ -69,6 +69,24 @@ describe('MonitoredCronJob', () => {
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true });
   });
 
+  test('with a secured Pushgateway: credentials and CA by Secret reference only', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'test', {
+      pushgateway: { webConfig: { secretName: 'pushgateway-web-config', tlsSecretName: 'pushgateway-tls', clientSecretName: 'pushgateway-client' } },
+    });
+    backup(chart, { wrapCommand: true });
+    const s = synth(chart);
+    const pod = s.find('CronJob').spec.jobTemplate.spec.template.spec;
+    expect(pod.containers[0].env).toEqual([
+      { name: 'PUSHGATEWAY_URL', value: 'https://pushgateway.monitoring.svc:9091' },
+      { name: 'BATCH_JOB_NAME', value: 'daily-backup' },
+      { name: 'PUSHGATEWAY_USERNAME', valueFrom: { secretKeyRef: { name: 'pushgateway-client', key: 'username' } } },
+      { name: 'PUSHGATEWAY_PASSWORD', valueFrom: { secretKeyRef: { name: 'pushgateway-client', key: 'password' } } },
+      { name: 'PUSHGATEWAY_CA_FILE', value: '/etc/pushgateway-ca/ca.crt' },
+    ]);
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'pushgateway-ca', mountPath: '/etc/pushgateway-ca', readOnly: true });
+    expect(pod.volumes).toContainEqual({ name: 'pushgateway-ca', secret: { secretName: 'pushgateway-tls' } });
+  });
+
   test('fails when a wrapped container has no explicit command', () => {
     const chart = new BatchMonitoringChart(Testing.app(), 'test');
     expect(() => backup(chart, { wrapCommand: true, containers: [{ name: 'backup', image: 'backup:1' }] }))

@@ -260,6 +260,70 @@ describe('Pushgateway options', () => {
   });
 });
 
+describe('Pushgateway web config (basic auth and TLS)', () => {
+  const c = chart();
+  const pgw = new Pushgateway(c, 'Pushgateway', {
+    webConfig: { secretName: 'pushgateway-web-config', tlsSecretName: 'pushgateway-tls', clientSecretName: 'pushgateway-client' },
+  });
+  const s = synth(c);
+  const pod = s.find('Deployment').spec.template.spec;
+  const container = pod.containers[0];
+
+  test('snapshot', async () => {
+    await expect(s.yaml).toMatchFileSnapshot('__snapshots__/pushgateway-web-config.k8s.yaml');
+  });
+
+  test('the web config and certificate come from the Secrets, mounted read-only', () => {
+    expect(container.args).toContain('--web.config.file=/etc/pushgateway/web/web-config.yml');
+    expect(pod.volumes).toContainEqual({ name: 'web-config', secret: { secretName: 'pushgateway-web-config', items: [{ key: 'web-config.yml', path: 'web-config.yml' }] } });
+    expect(pod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'pushgateway-tls' } });
+    expect(container.volumeMounts).toContainEqual({ name: 'web-config', mountPath: '/etc/pushgateway/web', readOnly: true });
+    expect(container.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/pushgateway/tls', readOnly: true });
+  });
+
+  test('probes keep working without credentials in the pod spec: TCP on the named port', () => {
+    for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe]) {
+      expect(probe.tcpSocket).toEqual({ port: 'http' });
+      expect(probe.httpGet).toBeUndefined();
+    }
+  });
+
+  test('the ServiceMonitor scrapes over https with the CA and the basic-auth Secret', () => {
+    expect(s.find('ServiceMonitor').spec.endpoints[0]).toMatchObject({
+      scheme: 'https',
+      tlsConfig: { ca: { secret: { name: 'pushgateway-tls', key: 'ca.crt' } }, serverName: 'pushgateway.monitoring.svc' },
+      basicAuth: { username: { name: 'pushgateway-client', key: 'username' }, password: { name: 'pushgateway-client', key: 'password' } },
+    });
+  });
+
+  test('the URL is https; clients get Secret references, never a value', () => {
+    expect(pgw.url).toBe('https://pushgateway.monitoring.svc:9091');
+    expect(pgw.clientAuth).toEqual({
+      username: { secretName: 'pushgateway-client', key: 'username' },
+      password: { secretName: 'pushgateway-client', key: 'password' },
+      ca: { secretName: 'pushgateway-tls', key: 'ca.crt' },
+    });
+    expect(s.all('Secret')).toHaveLength(0);
+  });
+
+  test('TLS without basic auth: HTTP probes over HTTPS', () => {
+    const c2 = chart();
+    new Pushgateway(c2, 'Pushgateway', { webConfig: { secretName: 'web', tlsSecretName: 'tls' } });
+    const probe = synth(c2).find('Deployment').spec.template.spec.containers[0].readinessProbe;
+    expect(probe.httpGet).toEqual({ path: '/-/ready', port: 'http', scheme: 'HTTPS' });
+  });
+
+  test('fails with a CA but no TLS', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { webConfig: { secretName: 'web', caSecretName: 'ca' } }))
+      .toThrow(/invalid webConfig.caSecretName "ca": a CA is only used with TLS: set webConfig.tlsSecretName too/);
+  });
+
+  test('fails with an invalid Secret name', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { webConfig: { secretName: 'Web_Config' } }))
+      .toThrow(/invalid webConfig.secretName "Web_Config"/);
+  });
+});
+
 describe('Pushgateway validation', () => {
   test('fails with replicas > 1 on a ReadWriteOnce volume', () => {
     expect(() => new Pushgateway(chart(), 'Pushgateway', { replicas: 2 }))

@@ -5,8 +5,10 @@
 # POST replaces only these metric names in the group, so a failed run keeps the last success time.
 #
 # Usage: push-metrics.sh COMMAND [ARG]...
-# Environment: PUSHGATEWAY_URL (e.g. http://pushgateway.monitoring.svc:9091), BATCH_JOB_NAME.
-# Needs: a POSIX sh, and curl or wget (BusyBox's will do).
+# Environment: PUSHGATEWAY_URL (e.g. http://pushgateway.monitoring.svc:9091), BATCH_JOB_NAME;
+#   with a web config also PUSHGATEWAY_USERNAME and PUSHGATEWAY_PASSWORD (basic auth) and
+#   PUSHGATEWAY_CA_FILE (the CA of an https URL).
+# Needs: a POSIX sh, and curl or wget (BusyBox's will do; base64 too for basic auth).
 # Exit status: the command's own. A failed push never changes it; it is reported on stderr.
 
 if [ "$#" -eq 0 ]; then
@@ -62,10 +64,19 @@ if [ -z "${PUSHGATEWAY_URL:-}" ] || [ -z "${BATCH_JOB_NAME:-}" ]; then
 fi
 url="${PUSHGATEWAY_URL%/}/metrics/job/${BATCH_JOB_NAME}"
 
+# Credentials travel in a header built here, never in the URL, which error messages print.
+auth=""
+if [ -n "${PUSHGATEWAY_USERNAME:-}" ]; then
+  auth="Authorization: Basic $(printf '%s:%s' "$PUSHGATEWAY_USERNAME" "${PUSHGATEWAY_PASSWORD:-}" | base64 | tr -d '\n')"
+fi
+
 if command -v curl >/dev/null 2>&1; then
-  error=$(printf '%s' "$body" | curl --silent --show-error --fail --max-time 10 --retry 2 --data-binary @- "$url" 2>&1 >/dev/null)
+  error=$(printf '%s' "$body" | curl --silent --show-error --fail --max-time 10 --retry 2 \
+    ${auth:+--header "$auth"} ${PUSHGATEWAY_CA_FILE:+--cacert "$PUSHGATEWAY_CA_FILE"} \
+    --data-binary @- "$url" 2>&1 >/dev/null)
 elif command -v wget >/dev/null 2>&1; then
-  error=$(wget -q -O /dev/null -T 10 -t 2 --post-data="$body" "$url" 2>&1)
+  error=$(wget -q -O /dev/null -T 10 -t 2 ${auth:+--header "$auth"} \
+    ${PUSHGATEWAY_CA_FILE:+--ca-certificate="$PUSHGATEWAY_CA_FILE"} --post-data="$body" "$url" 2>&1)
 else
   error="neither curl nor wget is installed in the image"
   false

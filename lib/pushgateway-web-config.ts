@@ -1,0 +1,68 @@
+/**
+ * Basic auth and TLS for the Pushgateway (its `--web.config.file`), from Secrets you manage, so
+ * that no password ever appears in the synthesized manifests.
+ */
+export interface PushgatewayWebConfig {
+  /**
+   * Secret, in the Pushgateway's namespace, holding the web config file in the exporter-toolkit
+   * format: `basic_auth_users` with bcrypt hashes (`htpasswd -nBC 10 "" | tr -d ':\n'`) and, with
+   * TLS, `tls_server_config` with `cert_file: /etc/pushgateway/tls/tls.crt` and
+   * `key_file: /etc/pushgateway/tls/tls.key`. The Pushgateway re-reads it on every request, so
+   * rotating a password or certificate needs no restart.
+   */
+  readonly secretName: string;
+  /**
+   * Key of the web config file in `secretName`.
+   * @default 'web-config.yml'
+   */
+  readonly secretKey?: string;
+  /**
+   * A `kubernetes.io/tls` Secret mounted at /etc/pushgateway/tls; the Pushgateway then serves
+   * HTTPS, and its URL, probes and ServiceMonitor follow.
+   * @default - plain HTTP
+   */
+  readonly tlsSecretName?: string;
+  /**
+   * Secret holding the CA certificate clients verify the Pushgateway's certificate with.
+   * @default - `tlsSecretName` (its `ca.crt` key, as cert-manager writes it)
+   */
+  readonly caSecretName?: string;
+  /**
+   * Key of the CA certificate in `caSecretName`.
+   * @default 'ca.crt'
+   */
+  readonly caSecretKey?: string;
+  /**
+   * Secret with the user name and password every client uses (Prometheus, the cleanup CronJob,
+   * the push wrapper); its user's bcrypt hash must be in the web config. The Secret must exist in
+   * each client's namespace.
+   * @default - no basic auth
+   */
+  readonly clientSecretName?: string;
+  /**
+   * Key of the user name in `clientSecretName`.
+   * @default 'username'
+   */
+  readonly clientUsernameKey?: string;
+  /**
+   * Key of the password in `clientSecretName`.
+   * @default 'password'
+   */
+  readonly clientPasswordKey?: string;
+}
+
+/** A key of a Secret. */
+export interface SecretKeyReference {
+  readonly secretName: string;
+  readonly key: string;
+}
+
+/** What a client of the Pushgateway needs to reach it when a web config is set. */
+export interface PushgatewayClientAuth {
+  /** Basic-auth user name. */
+  readonly username?: SecretKeyReference;
+  /** Basic-auth password. */
+  readonly password?: SecretKeyReference;
+  /** CA certificate that signed the Pushgateway's certificate. */
+  readonly ca?: SecretKeyReference;
+}
