@@ -6,7 +6,8 @@
 # failed push that never fails the job.
 #
 # Run: PUSHGATEWAY_URL=http://pushgateway.monitoring.svc:9091 BATCH_JOB_NAME=log-cleanup sh report-batch-job.sh
-# (MonitoredCronJob injects both variables.) BATCH_JOB_FAIL=1 makes the demo work fail.
+# (MonitoredCronJob injects both variables, and with a secured Pushgateway also PUSHGATEWAY_USERNAME,
+# PUSHGATEWAY_PASSWORD and PUSHGATEWAY_CA_FILE.) BATCH_JOB_FAIL=1 makes the demo work fail.
 
 : "${PUSHGATEWAY_URL:?must be set}" "${BATCH_JOB_NAME:?must be set}"
 
@@ -28,7 +29,10 @@ end=$(date +%s)
     echo "# TYPE batch_job_last_success_timestamp_seconds gauge"
     echo "batch_job_last_success_timestamp_seconds $end"
   fi
-} | curl --silent --show-error --fail --max-time 10 --data-binary @- "${PUSHGATEWAY_URL%/}/metrics/job/${BATCH_JOB_NAME}" \
+} | curl --silent --show-error --fail --max-time 10 \
+  ${PUSHGATEWAY_USERNAME:+--user "$PUSHGATEWAY_USERNAME:${PUSHGATEWAY_PASSWORD:-}"} \
+  ${PUSHGATEWAY_CA_FILE:+--cacert "$PUSHGATEWAY_CA_FILE"} \
+  --data-binary @- "${PUSHGATEWAY_URL%/}/metrics/job/${BATCH_JOB_NAME}" \
   || echo "could not push to ${PUSHGATEWAY_URL}; the job's exit status $status is kept" >&2
 
 exit "$status"

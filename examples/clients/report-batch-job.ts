@@ -2,8 +2,11 @@
  * A batch job in TypeScript that reports to the Pushgateway with prom-client.
  *
  * Run: PUSHGATEWAY_URL=http://pushgateway.monitoring.svc:9091 BATCH_JOB_NAME=data-processing npx tsx report-batch-job.ts
- * (MonitoredCronJob injects both variables.) BATCH_JOB_FAIL=1 makes the demo work fail.
+ * (MonitoredCronJob injects both variables, and with a secured Pushgateway also PUSHGATEWAY_USERNAME,
+ * PUSHGATEWAY_PASSWORD and PUSHGATEWAY_CA_FILE.) BATCH_JOB_FAIL=1 makes the demo work fail.
  */
+import * as fs from 'node:fs';
+import * as https from 'node:https';
 import { Counter, Gauge, Pushgateway, Registry } from 'prom-client';
 
 interface RunResult {
@@ -51,12 +54,22 @@ async function main(): Promise<number> {
     // pushAdd is POST: it replaces only the metrics pushed now, unlike push (PUT), which would wipe
     // the last success time on a failed run. The grouping key is the job alone: no per-run label,
     // so every run updates one group instead of leaving a new one behind.
-    await new Pushgateway(url, { timeout: 10_000 }, registry).pushAdd({ jobName: job });
+    await new Pushgateway(url, requestOptions(), registry).pushAdd({ jobName: job });
   } catch (e) {
     // A monitoring outage must not fail the job itself.
     console.error(`could not push to ${url}: ${(e as Error).message}`);
   }
   return result ? 0 : 1;
+}
+
+/** Basic auth and the CA of an https Pushgateway, from the environment a Secret feeds. */
+function requestOptions(): object {
+  const { PUSHGATEWAY_USERNAME: user, PUSHGATEWAY_PASSWORD: password, PUSHGATEWAY_CA_FILE: ca } = process.env;
+  return {
+    timeout: 10_000,
+    headers: user ? { Authorization: `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}` } : {},
+    agent: ca ? new https.Agent({ ca: fs.readFileSync(ca) }) : undefined,
+  };
 }
 
 main().then((code) => { process.exitCode = code; });

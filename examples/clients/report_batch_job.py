@@ -7,7 +7,8 @@ per-run label is asked for (BATCH_JOB_RUN_ID), since every distinct key is a gro
 keeps forever; and the last success time is pushed on success only.
 
 Run: PUSHGATEWAY_URL=http://pushgateway.monitoring.svc:9091 BATCH_JOB_NAME=daily-backup python3 report_batch_job.py
-(MonitoredCronJob injects both variables.) BATCH_JOB_FAIL=1 makes the demo work fail.
+(MonitoredCronJob injects both variables, and with a secured Pushgateway also PUSHGATEWAY_USERNAME,
+PUSHGATEWAY_PASSWORD and PUSHGATEWAY_CA_FILE.) BATCH_JOB_FAIL=1 makes the demo work fail.
 """
 import os
 import sys
@@ -15,8 +16,20 @@ import time
 
 # Counters would otherwise also push a `_created` series per run: noise in a push.
 os.environ.setdefault("PROMETHEUS_DISABLE_CREATED_SERIES", "True")
+# urllib verifies https against OpenSSL's default paths, which SSL_CERT_FILE overrides.
+if os.environ.get("PUSHGATEWAY_CA_FILE"):
+    os.environ["SSL_CERT_FILE"] = os.environ["PUSHGATEWAY_CA_FILE"]
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, pushadd_to_gateway  # noqa: E402
+from prometheus_client.exposition import basic_auth_handler, default_handler  # noqa: E402
+
+
+def handler(url, method, timeout, headers, data):
+    """Basic auth from the environment (fed by a Secret) when a user name is set."""
+    user = os.environ.get("PUSHGATEWAY_USERNAME")
+    if user:
+        return basic_auth_handler(url, method, timeout, headers, data, user, os.environ.get("PUSHGATEWAY_PASSWORD", ""))
+    return default_handler(url, method, timeout, headers, data)
 
 
 def work():
@@ -56,7 +69,7 @@ def main():
         # One group per run, only when asked: the cleanup CronJob reclaims them.
         grouping_key["job_id"] = os.environ["BATCH_JOB_RUN_ID"]
     try:
-        pushadd_to_gateway(url, job=job, registry=registry, grouping_key=grouping_key, timeout=10)
+        pushadd_to_gateway(url, job=job, registry=registry, grouping_key=grouping_key, timeout=10, handler=handler)
     except Exception as e:  # a monitoring outage must not fail the job itself
         print(f"could not push to {url}: {e}", file=sys.stderr)
     return 0 if result else 1

@@ -1,11 +1,16 @@
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findBinary } from '../helpers/binaries';
-import { startPushgateway } from '../helpers/processes';
+import { RunningProcess, freePort, startProcess, startPushgateway } from '../helpers/processes';
+import { TEST_PASSWORD, TEST_USER, writeSecuredWebConfig } from '../helpers/tls';
 
 const clients = path.resolve(__dirname, '..', '..', 'examples', 'clients');
 const pushgatewayBinary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
+const openssl = findBinary('openssl', 'openssl');
 
 /** Debian's python3 with python3-prometheus-client, as the issue asks; missing under CI is a failure. */
 function debianPythonClient(): boolean {
@@ -84,4 +89,51 @@ describe.skipIf(!pushgatewayBinary)('client examples against the real Pushgatewa
     expect(r.status).toBe(0);
     expect((await groups()).filter((g) => g.labels.job === 'client-per-run').map((g) => g.labels)).toEqual([{ job: 'client-per-run', job_id: 'run-7' }]);
   });
+});
+
+describe.skipIf(!pushgatewayBinary || !openssl)('client examples against a Pushgateway with basic auth and TLS', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clients-secured-'));
+  let pgw: RunningProcess;
+  let url: string;
+  let ca: string;
+
+  beforeAll(async () => {
+    const secured = writeSecuredWebConfig(openssl!, dir);
+    ca = secured.ca;
+    const port = await freePort();
+    pgw = startProcess(pushgatewayBinary!, [`--web.listen-address=127.0.0.1:${port}`, `--web.config.file=${secured.webConfig}`, '--persistence.file=']);
+    url = `https://127.0.0.1:${port}`;
+    for (let i = 0; i < 100 && (await scrape()) === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+  });
+  afterAll(async () => {
+    await pgw?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function scrape(): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const auth = `Basic ${Buffer.from(`${TEST_USER}:${TEST_PASSWORD}`).toString('base64')}`;
+      https.get(`${url}/metrics`, { ca: fs.readFileSync(ca), headers: { authorization: auth } }, (res) => {
+        let text = '';
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve(res.statusCode === 200 ? text : undefined));
+      }).on('error', () => resolve(undefined));
+    });
+  }
+
+  for (const [i, example] of examples.entries()) {
+    test.skipIf(!example.available)(`${example.name}: pushes with the credentials and CA from the environment`, async () => {
+      const job = `secured-client-${i}`;
+      const env = { ...process.env, PUSHGATEWAY_URL: url, BATCH_JOB_NAME: job, PUSHGATEWAY_CA_FILE: ca };
+      const denied = spawnSync(example.command, example.args, { encoding: 'utf8', env, timeout: 60_000 });
+      expect(denied.status).toBe(0);
+      expect(denied.stderr).toMatch(/could not push/);
+      const r = spawnSync(example.command, example.args, {
+        encoding: 'utf8', timeout: 60_000, env: { ...env, PUSHGATEWAY_USERNAME: TEST_USER, PUSHGATEWAY_PASSWORD: TEST_PASSWORD },
+      });
+      expect(r.stderr.replace(/npm warn.*\n/g, '')).toBe('');
+      expect(r.status).toBe(0);
+      expect(await scrape()).toMatch(new RegExp(`batch_job_success\\{instance="",job="${job}"\\} 1`));
+    });
+  }
 });

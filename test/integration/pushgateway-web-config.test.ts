@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as os from 'node:os';
@@ -9,15 +9,11 @@ import { Pushgateway } from '../../lib';
 import { findBinary } from '../helpers/binaries';
 import { RunningProcess, freePort, startProcess } from '../helpers/processes';
 import { synth } from '../helpers/synth';
+import { TEST_PASSWORD as PASSWORD, TEST_USER as USER, writeSecuredWebConfig } from '../helpers/tls';
 
 const binary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
 const openssl = findBinary('openssl', 'openssl');
 const wrapper = path.resolve(__dirname, '..', '..', 'lib', 'push-wrapper', 'push-metrics.sh');
-
-// A bcrypt hash (cost 10) of this test-only password; the Pushgateway compares against the hash.
-const USER = 'pusher';
-const PASSWORD = 'cleanup-test-password';
-const HASH = '$2b$10$brMqbcXXOYkmmkF9OKSODOjPJuxoJtIP9UQ4pUwcrsrFTBovKbvYa';
 
 /**
  * The secured Pushgateway exactly as synthesized (basic auth + TLS from Secrets), with the Secret
@@ -31,20 +27,7 @@ describe.skipIf(!binary || !openssl)('the real Pushgateway with a web config (ba
   let ca: string;
 
   beforeAll(async () => {
-    const ssl = (...args: string[]) => execFileSync(openssl!, args, { cwd: dir, stdio: 'pipe' });
-    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', 'ca.key', '-out', 'ca.crt');
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'tls.key', '-out', 'tls.csr');
-    fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-    ssl('x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'tls.crt');
-    ca = path.join(dir, 'ca.crt');
-    fs.writeFileSync(path.join(dir, 'web-config.yml'), [
-      'tls_server_config:',
-      `  cert_file: ${dir}/tls.crt`,
-      `  key_file: ${dir}/tls.key`,
-      'basic_auth_users:',
-      `  ${USER}: ${HASH}`,
-      '',
-    ].join('\n'));
+    ({ ca } = writeSecuredWebConfig(openssl!, dir));
 
     const chart = new Chart(Testing.app(), 'test', { namespace: 'monitoring' });
     new Pushgateway(chart, 'Pushgateway', {
