@@ -1,3 +1,5 @@
+import { PushgatewayPeer } from './pushgateway-peer';
+
 /**
  * Basic auth and TLS for the Pushgateway (its `--web.config.file`), from Secrets you manage, so
  * that no password ever appears in the synthesized manifests.
@@ -65,4 +67,31 @@ export interface PushgatewayClientAuth {
   readonly password?: SecretKeyReference;
   /** CA certificate that signed the Pushgateway's certificate. */
   readonly ca?: SecretKeyReference;
+}
+
+/** An Ingress that lets pushers outside the cluster reach the Pushgateway. */
+export interface PushgatewayIngress {
+  /** Host name the Ingress serves, e.g. `pushgateway.example.com`. */
+  readonly host: string;
+  /**
+   * IngressClass that implements it.
+   * @default - the cluster's default IngressClass
+   */
+  readonly className?: string;
+  /**
+   * `kubernetes.io/tls` Secret with the certificate for `host`; without it the Ingress serves plain HTTP.
+   * @default - no TLS
+   */
+  readonly tlsSecretName?: string;
+  /**
+   * Annotations, e.g. for cert-manager or controller settings.
+   * @default - none
+   */
+  readonly annotations?: Record<string, string>;
+  /**
+   * The ingress controller pods, which the Pushgateway NetworkPolicy must admit. Required while
+   * the NetworkPolicy is on: a policy that silently blocked the controller would break the Ingress.
+   * @default - none
+   */
+  readonly controllerPeers?: PushgatewayPeer[];
 }

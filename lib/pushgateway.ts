@@ -7,7 +7,7 @@ import { toKubeResources, toQuantity } from './kube-quantity';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels, selectorLabels } from './object-labels';
 import { toGoDuration, toPrometheusDuration } from './prometheus-duration';
 import { PushgatewayPeer } from './pushgateway-peer';
-import { PushgatewayClientAuth, PushgatewayWebConfig } from './pushgateway-web-config';
+import { PushgatewayClientAuth, PushgatewayIngress, PushgatewayWebConfig } from './pushgateway-web-config';
 import { checkDnsLabel, checkKubernetesLabels, checkPort, checkPositive, checkUrlPath, invalidInput } from './validation';
 
 /** Access modes a Pushgateway volume can be claimed with. */
@@ -125,6 +125,12 @@ export interface PushgatewayProps {
    * @default - plain HTTP, no authentication (the NetworkPolicy limits who may connect)
    */
   readonly webConfig?: PushgatewayWebConfig;
+  /**
+   * An Ingress for pushers outside the cluster (use it with `webConfig` basic auth: anyone who can
+   * push can write any series into Prometheus).
+   * @default - no Ingress
+   */
+  readonly ingress?: PushgatewayIngress;
   /**
    * CPU and memory requests and limits of the container.
    * @default - requests 50m / 50Mi, limits 200m / 200Mi
@@ -468,8 +474,13 @@ export class Pushgateway extends Construct {
       },
     });
 
-    if (props.networkPolicy ?? true) {
-      const pushers = props.pushers ?? [PushgatewayPeer.podsWithLabels({ [Pushgateway.PUSHER_LABEL]: 'true' })];
+    const networkPolicy = props.networkPolicy ?? true;
+    if (props.ingress) this.addIngress(props.ingress, networkPolicy, metadata);
+    if (networkPolicy) {
+      const pushers = [
+        ...props.pushers ?? [PushgatewayPeer.podsWithLabels({ [Pushgateway.PUSHER_LABEL]: 'true' })],
+        ...props.ingress?.controllerPeers ?? [],
+      ];
       const prometheus = PushgatewayPeer.podsWithLabels(this.flavour.prometheusPodLabels(), this.flavour.namespace);
       new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
         metadata: metadata(this.name),
@@ -487,6 +498,34 @@ export class Pushgateway extends Construct {
     if (this.flavour.needsDiscoveryRbac(namespace)) {
       this.addPrometheusDiscoveryRbac(metadata);
     }
+  }
+
+  private addIngress(ingress: PushgatewayIngress, networkPolicy: boolean, metadata: (name: string) => k8s.ObjectMeta): void {
+    if (!/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(ingress.host)) {
+      throw invalidInput(this, 'ingress.host', ingress.host, 'use a DNS host name such as "pushgateway.example.com"');
+    }
+    if (networkPolicy && !ingress.controllerPeers?.length) {
+      throw invalidInput(this, 'ingress.controllerPeers', ingress.controllerPeers ?? null,
+        'name the ingress controller pods the NetworkPolicy must admit, e.g. [PushgatewayPeer.allPodsInNamespace("ingress-nginx")], or set networkPolicy: false');
+    }
+    if (ingress.tlsSecretName !== undefined) checkDnsLabel(this, 'ingress.tlsSecretName', ingress.tlsSecretName, 253);
+    new k8s.KubeIngress(this, 'Ingress', {
+      metadata: { ...metadata(this.name), annotations: ingress.annotations },
+      spec: {
+        ingressClassName: ingress.className,
+        tls: ingress.tlsSecretName ? [{ hosts: [ingress.host], secretName: ingress.tlsSecretName }] : undefined,
+        rules: [{
+          host: ingress.host,
+          http: {
+            paths: [{
+              path: this.routePrefix || '/',
+              pathType: 'Prefix',
+              backend: { service: { name: this.name, port: { name: 'http' } } },
+            }],
+          },
+        }],
+      },
+    });
   }
 
   private checkWebConfig(web: PushgatewayWebConfig): void {

@@ -324,6 +324,42 @@ describe('Pushgateway web config (basic auth and TLS)', () => {
   });
 });
 
+describe('Pushgateway Ingress', () => {
+  test('for pushers outside the cluster: host, class, TLS, and the controller admitted by the NetworkPolicy', async () => {
+    const c = chart();
+    new Pushgateway(c, 'Pushgateway', {
+      routePrefix: '/pushgateway',
+      ingress: {
+        host: 'metrics.example.com',
+        className: 'nginx',
+        tlsSecretName: 'metrics-example-com-tls',
+        annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+        controllerPeers: [PushgatewayPeer.allPodsInNamespace('ingress-nginx')],
+      },
+    });
+    const s = synth(c);
+    await expect(s.yaml).toMatchFileSnapshot('__snapshots__/pushgateway-ingress.k8s.yaml');
+    const ingress = s.find('Ingress');
+    expect(ingress.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt' });
+    expect(ingress.spec).toEqual({
+      ingressClassName: 'nginx',
+      tls: [{ hosts: ['metrics.example.com'], secretName: 'metrics-example-com-tls' }],
+      rules: [{ host: 'metrics.example.com', http: { paths: [{ path: '/pushgateway', pathType: 'Prefix', backend: { service: { name: 'pushgateway', port: { name: 'http' } } } }] } }],
+    });
+    expect(s.find('NetworkPolicy').spec.ingress[0].from).toContainEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: {} });
+  });
+
+  test('fails when the NetworkPolicy would block the ingress controller', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { ingress: { host: 'metrics.example.com' } }))
+      .toThrow(/invalid ingress.controllerPeers null: name the ingress controller pods the NetworkPolicy must admit/);
+  });
+
+  test('fails with an invalid host', () => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { networkPolicy: false, ingress: { host: 'https://metrics.example.com' } }))
+      .toThrow(/invalid ingress.host "https:\/\/metrics.example.com": use a DNS host name/);
+  });
+});
+
 describe('Pushgateway validation', () => {
   test('fails with replicas > 1 on a ReadWriteOnce volume', () => {
     expect(() => new Pushgateway(chart(), 'Pushgateway', { replicas: 2 }))
