@@ -1,6 +1,7 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { BatchJob } from './batch-job';
+import { BatchJobAlerts, BatchJobAlertsOptions } from './batch-job-alerts';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { Pushgateway, PushgatewayProps } from './pushgateway';
 import { checkDnsLabel, invalidInput } from './validation';
@@ -17,6 +18,11 @@ export interface BatchMonitoringChartProps extends ChartProps {
    * @default - a Pushgateway with its defaults
    */
   readonly pushgateway?: PushgatewayProps;
+  /**
+   * Options of the alerts (runbook links, `for` durations, ...).
+   * @default - the BatchJobAlerts defaults, without runbook links
+   */
+  readonly alerts?: BatchJobAlertsOptions;
 }
 
 /**
@@ -28,12 +34,15 @@ export class BatchMonitoringChart extends Chart {
   public readonly flavour: KubePrometheusFlavour;
   /** The Pushgateway the jobs push to. */
   public readonly pushgateway: Pushgateway;
+  /** The alerts about the jobs and the Pushgateway. */
+  public readonly alerts: BatchJobAlerts;
   private readonly _jobs: BatchJob[] = [];
 
   constructor(scope: Construct, id: string, props: BatchMonitoringChartProps = {}) {
     super(scope, id, { ...props, namespace: props.namespace ?? 'monitoring' });
     this.flavour = props.flavour ?? KubePrometheusFlavour.kubePrometheus();
     this.pushgateway = new Pushgateway(this, 'Pushgateway', { ...props.pushgateway, flavour: this.flavour });
+    this.alerts = new BatchJobAlerts(this, 'Alerts', { ...props.alerts, pushgateway: this.pushgateway, flavour: this.flavour });
   }
 
   /** The jobs declared so far, in the order they were added. */
@@ -50,6 +59,7 @@ export class BatchMonitoringChart extends Chart {
     if (this._jobs.some((j) => j.name === job.name)) {
       throw invalidInput(this, 'job name', job.name, 'each job is declared once: remove the second addJob() call or give the job another name');
     }
+    this.alerts.addJob(job);
     this._jobs.push(job);
     return job;
   }
