@@ -118,11 +118,6 @@ export class BatchJobAlerts extends Construct {
     this.gap = props.scrapeGapTolerance ?? Duration.minutes(10);
     checkPositive(this, 'scrapeGapTolerance', this.gap);
     this.forDurations = props.forDurations ?? {};
-    for (const [field, value] of Object.entries(this.forDurations)) {
-      if (value !== undefined && value.toMilliseconds() < 0) {
-        throw invalidInput(this, `forDurations.${field}`, value.toHumanString(), 'use zero (fire at once) or a positive duration, e.g. Duration.minutes(5)');
-      }
-    }
 
     const flavour = props.flavour ?? this.pushgateway.flavour;
     this.groups.push(this.gatewayGroup());
@@ -335,9 +330,6 @@ export class BatchJobAlerts extends Construct {
     }
     checkPositive(this, `interval of job "${job.name}"`, job.interval);
     checkPositive(this, `maxDuration of job "${job.name}"`, job.maxDuration);
-    if (job.grace !== undefined && job.grace.toMilliseconds() < 0) {
-      throw invalidInput(this, `grace of job "${job.name}"`, job.grace.toHumanString(), 'use zero or a positive duration, e.g. Duration.minutes(30)');
-    }
     if (job.maxDuration.toMilliseconds() > job.interval.toMilliseconds()) {
       throw invalidInput(this, `maxDuration of job "${job.name}"`, job.maxDuration.toHumanString(),
         `a run may not take longer than the interval between runs (${job.interval.toHumanString()}): lower maxDuration or raise interval`);
