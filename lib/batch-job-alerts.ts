@@ -256,7 +256,7 @@ export class BatchJobAlerts extends Construct {
           severity: AlertSeverity.WARNING,
           summary: 'Pushes of batch job {{ $labels.job }} are rejected',
           description: `Pushgateway ${gateway} rejected a push to a group of job {{ $labels.job }} at {{ $value | humanizeTimestamp }}, `
-            + 'after its last successful push: the group still holds the metrics of that earlier push.',
+            + 'later than its last successful push: the group keeps the metrics of that earlier push, if any.',
         }),
         this.alert('PushgatewayDown', {
           expr: [

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Duration } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { BatchMonitoringChart } from '../../lib';
 import { quoteLabelValue } from '../../lib/promql';
 import { findBinary } from '../helpers/binaries';
@@ -190,6 +190,14 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
     expect(run(['check', 'rules', 'rules.yml'])).toContain('SUCCESS: 12 rules found');
   });
 
+  it('promtool check rules accepts the PrometheusRule committed in dist/', () => {
+    const docs = parseAllDocuments(readFileSync(join(__dirname, '../../dist/batch-monitoring.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+    const rule = docs.find((d) => d?.kind === 'PrometheusRule');
+    writeFileSync(join(dir, 'dist-rules.yml'), stringify({ groups: rule.spec.groups }));
+    // 3 example jobs x 3 alerts + 3 Pushgateway alerts
+    expect(run(['check', 'rules', 'dist-rules.yml'])).toContain('SUCCESS: 12 rules found');
+  });
+
   it('is silent on healthy data over a day and more', () => {
     const minutes = 25 * 60 + 30;
     promtoolTest('healthy', {
@@ -347,7 +355,7 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
           alertname: 'BatchJobPushFailed',
           exp_alerts: [alert('BatchJobPushFailed', { job: 'nightly-export', job_id: 'run-7', namespace: NS, severity: 'warning' },
             'Pushes of batch job nightly-export are rejected',
-            'Pushgateway monitoring/pushgateway rejected a push to a group of job nightly-export at 1970-01-01 00:10:00 +0000 UTC, after its last successful push: the group still holds the metrics of that earlier push.')],
+            'Pushgateway monitoring/pushgateway rejected a push to a group of job nightly-export at 1970-01-01 00:10:00 +0000 UTC, later than its last successful push: the group keeps the metrics of that earlier push, if any.')],
         },
         { eval_time: '25m', alertname: 'BatchJobPushFailed', exp_alerts: [] },
       ],
