@@ -4,10 +4,15 @@ import { App, Cron, Duration, Size } from 'cdk8s';
 import { Cpu, ImagePullPolicy } from 'cdk8s-plus-27';
 import { BatchMonitoringChart, KubePrometheusFlavour, MonitoredCronJob } from '../lib';
 
+// Where your copy of docs/runbooks.md is browsable (your fork or internal Git server): every alert
+// links to its section there. example.com stands in for it here.
+const RUNBOOKS = 'https://git.example.com/platform/cdk8s-batch-monitoring/-/blob/main/docs/runbooks.md';
+
 const app = new App();
 const monitoring = new BatchMonitoringChart(app, 'batch-monitoring', {
   namespace: 'monitoring',
   flavour: KubePrometheusFlavour.kubePrometheus(),
+  alerts: { runbookBaseUrl: RUNBOOKS },
 });
 
 // A job that reports itself without a code change: its command runs through the push wrapper.

@@ -1,5 +1,34 @@
 import { Duration } from 'cdk8s';
 
+/** The `severity` label of an alert, as kube-prometheus's Alertmanager routes and inhibits on it. */
+export enum AlertSeverity {
+  /** Pages someone: the job's output is missing or wrong. */
+  CRITICAL = 'critical',
+  /** Needs attention during working hours. */
+  WARNING = 'warning',
+  /** For information only; kube-prometheus's Alertmanager inhibits it while a warning or critical alert fires. */
+  INFO = 'info',
+}
+
+/** Per-job severities of the alerts about a job. */
+export interface BatchJobAlertSeverities {
+  /**
+   * Severity of `BatchJobFailure`.
+   * @default AlertSeverity.CRITICAL
+   */
+  readonly failure?: AlertSeverity;
+  /**
+   * Severity of `BatchJobDurationHigh`.
+   * @default AlertSeverity.WARNING
+   */
+  readonly durationHigh?: AlertSeverity;
+  /**
+   * Severity of `BatchJobNotRunning`.
+   * @default AlertSeverity.CRITICAL
+   */
+  readonly notRunning?: AlertSeverity;
+}
+
 /**
  * A batch job that pushes to the Pushgateway, declared once and read by the alerts, the dashboard
  * and the cleanup. A plain value: nothing here reaches back into a chart.
@@ -9,7 +38,7 @@ export interface BatchJob {
   readonly name: string;
   /** How often the job is expected to succeed, e.g. `Duration.hours(24)` for a daily job. */
   readonly interval: Duration;
-  /** The longest a run may take before it counts as too slow. */
+  /** The longest a run may take before it counts as too slow; at most `interval`. */
   readonly maxDuration: Duration;
   /**
    * Extra time after `interval` before a missing success alerts, so that a run that starts late
@@ -22,6 +51,11 @@ export interface BatchJob {
    * @default - none
    */
   readonly labels?: Record<string, string>;
+  /**
+   * Severities of this job's alerts, where they differ from the defaults.
+   * @default - BatchJobFailure and BatchJobNotRunning critical, BatchJobDurationHigh warning
+   */
+  readonly severities?: BatchJobAlertSeverities;
 }
 
 /** The grace a job gets when it names none: a quarter of its interval, clamped to [5m, 2h]. */

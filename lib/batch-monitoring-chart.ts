@@ -1,6 +1,7 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { BatchJob } from './batch-job';
+import { BatchJobAlerts, BatchJobAlertsOptions } from './batch-job-alerts';
 import { BatchJobsDashboard, BatchJobsDashboardOptions } from './batch-jobs-dashboard';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { Pushgateway, PushgatewayProps } from './pushgateway';
@@ -19,6 +20,11 @@ export interface BatchMonitoringChartProps extends ChartProps {
    */
   readonly pushgateway?: PushgatewayProps;
   /**
+   * Options of the alerts (runbook links, `for` durations, ...).
+   * @default - the BatchJobAlerts defaults, without runbook links
+   */
+  readonly alerts?: BatchJobAlertsOptions;
+  /**
    * Settings of the Grafana dashboard.
    * @default - the dashboard's defaults (uid `batch-jobs`)
    */
@@ -34,6 +40,8 @@ export class BatchMonitoringChart extends Chart {
   public readonly flavour: KubePrometheusFlavour;
   /** The Pushgateway the jobs push to. */
   public readonly pushgateway: Pushgateway;
+  /** The alerts about the jobs and the Pushgateway. */
+  public readonly alerts: BatchJobAlerts;
   /** The Grafana dashboard. */
   public readonly dashboard: BatchJobsDashboard;
   private readonly _jobs: BatchJob[] = [];
@@ -42,6 +50,7 @@ export class BatchMonitoringChart extends Chart {
     super(scope, id, { ...props, namespace: props.namespace ?? 'monitoring' });
     this.flavour = props.flavour ?? KubePrometheusFlavour.kubePrometheus();
     this.pushgateway = new Pushgateway(this, 'Pushgateway', { ...props.pushgateway, flavour: this.flavour });
+    this.alerts = new BatchJobAlerts(this, 'Alerts', { ...props.alerts, pushgateway: this.pushgateway, flavour: this.flavour });
     this.dashboard = new BatchJobsDashboard(this, 'Dashboard', { ...props.dashboard, pushgateway: this.pushgateway });
   }
 
@@ -59,6 +68,7 @@ export class BatchMonitoringChart extends Chart {
     if (this._jobs.some((j) => j.name === job.name)) {
       throw invalidInput(this, 'job name', job.name, 'each job is declared once: remove the second addJob() call or give the job another name');
     }
+    this.alerts.addJob(job);
     this.dashboard.addJob(job);
     this._jobs.push(job);
     return job;

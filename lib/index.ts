@@ -1,4 +1,5 @@
 export * from './batch-job';
+export * from './batch-job-alerts';
 export * from './batch-jobs-dashboard';
 export * from './batch-monitoring-chart';
 export * from './kube-prometheus-flavour';

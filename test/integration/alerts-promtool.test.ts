@@ -1,0 +1,421 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Duration } from 'cdk8s';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
+import { BatchMonitoringChart } from '../../lib';
+import { quoteLabelValue } from '../../lib/promql';
+import { findBinary } from '../helpers/binaries';
+import { synth } from '../helpers/synth';
+
+/*
+ * The rules as synthesized, run by the real promtool against simulated Pushgateway series.
+ * promtool's clock starts at Unix time 0 and every series is sampled once a minute, so "minute m"
+ * below is time() = 60 * m.
+ */
+
+const promtool = findBinary('promtool', 'prometheus');
+const RUNBOOKS = 'https://runbooks.example.com/batch/runbooks.md';
+const WEIRD = 'we"ird\\}';
+const NS = 'monitoring';
+
+function rulesFile(): string {
+  const app = new App();
+  const chart = new BatchMonitoringChart(app, 'test', { namespace: NS, alerts: { runbookBaseUrl: RUNBOOKS } });
+  chart.addJob({ name: 'daily-backup', interval: Duration.hours(24), maxDuration: Duration.minutes(5) });
+  chart.addJob({ name: 'data-processing', interval: Duration.hours(1), maxDuration: Duration.minutes(10), labels: { team: 'data' } });
+  // The chart takes DNS-label job names only; the alerts themselves quote any name.
+  chart.alerts.addJob({ name: WEIRD, interval: Duration.hours(1), maxDuration: Duration.minutes(10) });
+  const rule = synth(chart).find('PrometheusRule');
+  return stringify({ groups: rule.spec.groups });
+}
+
+/** One run of a job: when it pushed (minute), its result and duration, and its grouping labels. */
+interface Run {
+  readonly at: number;
+  readonly success: boolean;
+  readonly duration?: number;
+  readonly group?: Record<string, string>;
+}
+
+/** A Pushgateway pod that serves (and is scraped) from minute `from` until before minute `to`. */
+interface Pod {
+  readonly name: string;
+  readonly from: number;
+  readonly to?: number;
+}
+
+const ONE_POD: Pod[] = [{ name: 'pushgateway-7d9f-abcde', from: 0 }];
+
+function seriesName(metric: string, labels: Record<string, string>): string {
+  const body = Object.keys(labels).sort().map((k) => `${k}=${quoteLabelValue(labels[k])}`).join(', ');
+  return `${metric}{${body}}`;
+}
+
+/** Values, one a minute up to `minutes`: a number, `_` (no sample) or `stale` when the pod went away. */
+function values(minutes: number, pod: Pod, at: (m: number) => number | undefined): string {
+  const out: string[] = [];
+  for (let m = 0; m <= minutes; m++) {
+    if (m < pod.from) out.push('_');
+    else if (pod.to !== undefined && m >= pod.to) out.push(m === pod.to ? 'stale' : '_');
+    else {
+      const v = at(m);
+      out.push(v === undefined ? '_' : String(v));
+    }
+  }
+  return out.join(' ');
+}
+
+function targetLabels(pod: Pod): Record<string, string> {
+  return { namespace: NS, service: 'pushgateway', pod: pod.name, endpoint: 'http', container: 'pushgateway' };
+}
+
+/** The series the Pushgateway exposes for a job's runs (each group separately), as Prometheus scrapes them. */
+function jobSeries(job: string, runs: Run[], minutes: number, pods: Pod[] = ONE_POD) {
+  const groups = new Map<string, Run[]>();
+  for (const run of runs) {
+    const key = JSON.stringify(run.group ?? {});
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  const out: Array<{ series: string; values: string }> = [];
+  for (const pod of pods) {
+    for (const [key, groupRuns] of groups) {
+      const labels = { job, ...JSON.parse(key), ...targetLabels(pod) };
+      const latest = (m: number, pred: (r: Run) => boolean = () => true) =>
+        groupRuns.filter((r) => r.at <= m && pred(r)).sort((a, b) => b.at - a.at)[0];
+      const metric = (name: string, f: (m: number) => number | undefined) =>
+        out.push({ series: seriesName(name, labels), values: values(minutes, pod, f) });
+      metric('push_time_seconds', (m) => latest(m) && latest(m).at * 60);
+      metric('push_failure_time_seconds', (m) => latest(m) && 0);
+      metric('batch_job_success', (m) => latest(m) && (latest(m).success ? 1 : 0));
+      metric('batch_job_duration_seconds', (m) => latest(m)?.duration ?? (latest(m) && 30));
+      metric('batch_job_last_success_timestamp_seconds', (m) => {
+        const ok = latest(m, (r) => r.success);
+        return ok && ok.at * 60;
+      });
+    }
+  }
+  return out;
+}
+
+/** The Pushgateway's own `up` series, one per pod. */
+function upSeries(minutes: number, pods: Pod[] = ONE_POD, up: (m: number) => number = () => 1) {
+  return pods.map((pod, i) => ({
+    series: seriesName('up', { job: 'pushgateway', instance: `10.0.0.${i + 1}:9091`, ...targetLabels(pod) }),
+    values: values(minutes, pod, up),
+  }));
+}
+
+const ALERTS = ['BatchJobFailure', 'BatchJobDurationHigh', 'BatchJobNotRunning', 'BatchJobPushFailed', 'PushgatewayDown', 'PushgatewayPushesRejected'];
+
+function silent(evalMinutes: number[], alerts: string[] = ALERTS) {
+  return evalMinutes.flatMap((m) => alerts.map((alertname) => ({ eval_time: `${m}m`, alertname, exp_alerts: [] })));
+}
+
+/** Healthy runs of every job, so that only the alert under test can fire. */
+function healthyJobs(minutes: number, pods: Pod[] = ONE_POD, except: string[] = []) {
+  const hourly = (job: string) => jobSeries(job, Array.from({ length: Math.floor(minutes / 60) + 1 }, (_, h) => ({ at: h * 60 + 1, success: true })), minutes, pods);
+  return [
+    ...(except.includes('daily-backup') ? [] : jobSeries('daily-backup', [{ at: 1, success: true }, { at: 24 * 60 + 1, success: true }], minutes, pods)),
+    ...(except.includes('data-processing') ? [] : hourly('data-processing')),
+    ...(except.includes(WEIRD) ? [] : hourly(WEIRD)),
+  ];
+}
+
+/** An expected alert; promtool compares the annotations as a whole. */
+function alert(alertname: string, labels: Record<string, string>, summary: string, description: string) {
+  return {
+    exp_labels: labels,
+    exp_annotations: {
+      summary,
+      description,
+      runbook_url: `${RUNBOOKS}#${alertname.toLowerCase()}`,
+    },
+  };
+}
+
+const DATA = { job: 'data-processing', namespace: NS, team: 'data' };
+
+function failed(labels: Record<string, string>, pushedAt: string) {
+  return alert('BatchJobFailure', { ...labels, severity: 'critical' }, `Batch job ${labels.job} failed`,
+    `The most recent run of batch job ${labels.job} reported failure (batch_job_success 0, pushed at ${pushedAt}). The alert clears when a later run succeeds.`);
+}
+
+function tooSlow(labels: Record<string, string>, took: string, max: string) {
+  return alert('BatchJobDurationHigh', { ...labels, severity: 'warning' }, `Batch job ${labels.job} ran longer than ${max}`,
+    `The most recent run of batch job ${labels.job} took ${took}, longer than its maximum of ${max}.`);
+}
+
+function notRunning(labels: Record<string, string>, since: string, every: string, grace: string) {
+  return alert('BatchJobNotRunning', { ...labels, severity: 'critical' }, `Batch job ${labels.job} has not succeeded in time`,
+    `Batch job ${labels.job} has reported no successful run in the last ${since}; it is expected to succeed every ${every} (plus ${grace} grace).`);
+}
+
+const GATEWAY = { job: 'pushgateway', namespace: NS };
+const gatewayDown = alert('PushgatewayDown', { ...GATEWAY, severity: 'critical' }, 'Pushgateway monitoring/pushgateway is down',
+  'Prometheus cannot scrape Pushgateway monitoring/pushgateway: its target is down or missing. Batch jobs cannot push, and the alerts about them see no new data.');
+const pushesRejected = alert('PushgatewayPushesRejected', { ...GATEWAY, severity: 'warning' }, 'Pushgateway monitoring/pushgateway rejects pushes',
+  'Pushgateway monitoring/pushgateway answered pushes with a 4xx status in the last 1h: malformed or inconsistent pushes never reach a group, so some job\'s results are missing.');
+
+describe.skipIf(!promtool)('alert rules under promtool', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'batch-alerts-'));
+    writeFileSync(join(dir, 'rules.yml'), rulesFile());
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** promtool's whole output; its exit status and output make the test fail loudly. */
+  function run(args: string[]): string {
+    const res = spawnSync(promtool!, args, { cwd: dir, encoding: 'utf8' });
+    const output = `${res.stdout}${res.stderr}`;
+    if (res.status !== 0) throw new Error(`promtool ${args.join(' ')} failed (exit ${res.status ?? res.signal}):\n${output}`);
+    return output;
+  }
+
+  function promtoolTest(name: string, test: { input_series: unknown[]; alert_rule_test: unknown[] }): void {
+    const file = `${name}.test.yml`;
+    writeFileSync(join(dir, file), stringify({
+      rule_files: ['rules.yml'],
+      evaluation_interval: '1m',
+      tests: [{ interval: '1m', input_series: test.input_series, alert_rule_test: test.alert_rule_test }],
+    }));
+    expect(run(['test', 'rules', file])).toContain('SUCCESS');
+  }
+
+  it('promtool check rules accepts the synthesized groups', () => {
+    expect(run(['check', 'rules', 'rules.yml'])).toContain('SUCCESS: 12 rules found');
+  });
+
+  it('promtool check rules accepts the PrometheusRule committed in dist/', () => {
+    const docs = parseAllDocuments(readFileSync(join(__dirname, '../../dist/batch-monitoring.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+    const rule = docs.find((d) => d?.kind === 'PrometheusRule');
+    writeFileSync(join(dir, 'dist-rules.yml'), stringify({ groups: rule.spec.groups }));
+    // 3 example jobs x 3 alerts + 3 Pushgateway alerts
+    expect(run(['check', 'rules', 'dist-rules.yml'])).toContain('SUCCESS: 12 rules found');
+  });
+
+  it('is silent on healthy data over a day and more', () => {
+    const minutes = 25 * 60 + 30;
+    promtoolTest('healthy', {
+      input_series: [...healthyJobs(minutes), ...upSeries(minutes)],
+      alert_rule_test: silent([10, 60, 6 * 60, 24 * 60 + 30, 25 * 60 + 30]),
+    });
+  });
+
+  it('is silent across a Pushgateway pod replacement, and keeps a pending alert pending', () => {
+    const minutes = 120;
+    // The old pod serves until minute 30 (then its series go stale); the new one from minute 32.
+    const pods: Pod[] = [{ name: 'pushgateway-7d9f-old', from: 0, to: 30 }, { name: 'pushgateway-7d9f-new', from: 32 }];
+    promtoolTest('pod-replacement', {
+      input_series: [
+        ...healthyJobs(minutes, pods, ['data-processing']),
+        // data-processing fails at minute 28: pending from 28, firing at 33 only if the
+        // replacement did not reset it.
+        ...jobSeries('data-processing', [{ at: 1, success: true }, { at: 28, success: false }], minutes, pods),
+        ...upSeries(minutes, pods),
+      ],
+      alert_rule_test: [
+        ...silent([25, 31, 33, 36, 60], ALERTS.filter((a) => a !== 'BatchJobFailure')),
+        { eval_time: '32m', alertname: 'BatchJobFailure', exp_alerts: [] },
+        { eval_time: '33m', alertname: 'BatchJobFailure', exp_alerts: [failed(DATA, '1970-01-01 00:28:00 +0000 UTC')] },
+      ],
+    });
+  });
+
+  it('BatchJobFailure fires after its `for` and clears on the next success', () => {
+    const minutes = 60;
+    promtoolTest('failure', {
+      input_series: [
+        ...healthyJobs(minutes, ONE_POD, ['data-processing']),
+        ...jobSeries('data-processing', [{ at: 1, success: true }, { at: 10, success: false }, { at: 30, success: true }], minutes),
+        ...upSeries(minutes),
+      ],
+      alert_rule_test: [
+        { eval_time: '9m', alertname: 'BatchJobFailure', exp_alerts: [] },
+        { eval_time: '14m', alertname: 'BatchJobFailure', exp_alerts: [] },
+        { eval_time: '15m', alertname: 'BatchJobFailure', exp_alerts: [failed(DATA, '1970-01-01 00:10:00 +0000 UTC')] },
+        { eval_time: '30m', alertname: 'BatchJobFailure', exp_alerts: [] },
+        ...silent([15, 30], ['BatchJobNotRunning', 'BatchJobDurationHigh', 'BatchJobPushFailed']),
+      ],
+    });
+  });
+
+  it('BatchJobFailure ignores a failed run superseded by a later successful run in another group, and fires when the latest group failed', () => {
+    const minutes = 90;
+    const g = (id: string) => ({ job_id: id });
+    promtoolTest('superseded', {
+      input_series: [
+        ...healthyJobs(minutes, ONE_POD, ['data-processing']),
+        ...jobSeries('data-processing', [
+          { at: 5, success: false, group: g('run-1') },
+          { at: 10, success: true, group: g('run-2') },
+          { at: 40, success: false, group: g('run-3') },
+        ], minutes),
+        ...upSeries(minutes),
+      ],
+      alert_rule_test: [
+        // run-1 alone: pending, never firing, because run-2 supersedes it at minute 10.
+        { eval_time: '9m', alertname: 'BatchJobFailure', exp_alerts: [] },
+        { eval_time: '30m', alertname: 'BatchJobFailure', exp_alerts: [] },
+        { eval_time: '45m', alertname: 'BatchJobFailure', exp_alerts: [failed(DATA, '1970-01-01 00:40:00 +0000 UTC')] },
+      ],
+    });
+  });
+
+  it('BatchJobFailure works for a job name that needs escaping in PromQL', () => {
+    const minutes = 30;
+    promtoolTest('escaping', {
+      input_series: [
+        ...healthyJobs(minutes, ONE_POD, [WEIRD]),
+        ...jobSeries(WEIRD, [{ at: 1, success: false }], minutes),
+        ...upSeries(minutes),
+      ],
+      alert_rule_test: [
+        { eval_time: '10m', alertname: 'BatchJobFailure', exp_alerts: [failed({ job: WEIRD, namespace: NS }, '1970-01-01 00:01:00 +0000 UTC')] },
+      ],
+    });
+  });
+
+  it('BatchJobDurationHigh fires on a slow latest run and ignores an older slow group', () => {
+    const minutes = 60;
+    promtoolTest('duration', {
+      input_series: [
+        ...healthyJobs(minutes, ONE_POD, ['data-processing']),
+        ...jobSeries('data-processing', [
+          { at: 1, success: true, duration: 900, group: { job_id: 'run-1' } },
+          { at: 20, success: true, duration: 60, group: { job_id: 'run-2' } },
+        ], minutes),
+        ...upSeries(minutes),
+      ],
+      alert_rule_test: [
+        { eval_time: '5m', alertname: 'BatchJobDurationHigh', exp_alerts: [] },
+        { eval_time: '6m', alertname: 'BatchJobDurationHigh', exp_alerts: [tooSlow(DATA, '15m 0s', '10m')] },
+        { eval_time: '20m', alertname: 'BatchJobDurationHigh', exp_alerts: [] },
+        { eval_time: '40m', alertname: 'BatchJobDurationHigh', exp_alerts: [] },
+      ],
+    });
+  });
+
+  it('BatchJobNotRunning fires when no success arrives within interval plus grace, and clears on success', () => {
+    const minutes = 150;
+    // data-processing: every 1h, grace 15m; last success at minute 1 (failures after it do not count).
+    promtoolTest('not-running', {
+      input_series: [
+        ...healthyJobs(minutes, ONE_POD, ['data-processing']),
+        ...jobSeries('data-processing', [{ at: 1, success: true }, { at: 61, success: false }, { at: 121, success: true }], minutes),
+        ...upSeries(minutes),
+      ],
+      alert_rule_test: [
+        { eval_time: '76m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        { eval_time: '81m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        {
+          eval_time: '82m',
+          alertname: 'BatchJobNotRunning',
+          exp_alerts: [notRunning(DATA, '1h 21m 0s', '1h', '15m')],
+        },
+        { eval_time: '121m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+      ],
+    });
+  });
+
+  it('BatchJobNotRunning fires for a registered job that never reported', () => {
+    const minutes = 30;
+    promtoolTest('never-reported', {
+      input_series: [...healthyJobs(minutes, ONE_POD, ['daily-backup']), ...upSeries(minutes)],
+      alert_rule_test: [
+        { eval_time: '4m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        {
+          eval_time: '5m',
+          alertname: 'BatchJobNotRunning',
+          exp_alerts: [notRunning({ job: 'daily-backup', namespace: NS }, '1d 2h 0m 0s', '1d', '2h')],
+        },
+      ],
+    });
+  });
+
+  it('BatchJobPushFailed fires per group when a push was rejected after the last success, and clears on a good push', () => {
+    const minutes = 40;
+    const labels = { job: 'nightly-export', job_id: 'run-7', ...targetLabels(ONE_POD[0]) };
+    const at = (m: number, before: number, after: number) => (m < 10 ? before : after);
+    promtoolTest('push-failed', {
+      input_series: [
+        ...healthyJobs(minutes),
+        ...upSeries(minutes),
+        { series: seriesName('push_time_seconds', labels), values: values(minutes, ONE_POD[0], (m) => (m < 25 ? 60 : 1500)) },
+        { series: seriesName('push_failure_time_seconds', labels), values: values(minutes, ONE_POD[0], (m) => at(m, 0, 600)) },
+      ],
+      alert_rule_test: [
+        { eval_time: '14m', alertname: 'BatchJobPushFailed', exp_alerts: [] },
+        {
+          eval_time: '15m',
+          alertname: 'BatchJobPushFailed',
+          exp_alerts: [alert('BatchJobPushFailed', { job: 'nightly-export', job_id: 'run-7', namespace: NS, severity: 'warning' },
+            'Pushes of batch job nightly-export are rejected',
+            'Pushgateway monitoring/pushgateway rejected a push to a group of job nightly-export at 1970-01-01 00:10:00 +0000 UTC, later than its last successful push: the group keeps the metrics of that earlier push, if any.')],
+        },
+        { eval_time: '25m', alertname: 'BatchJobPushFailed', exp_alerts: [] },
+      ],
+    });
+  });
+
+  it('PushgatewayDown fires when the target is down', () => {
+    const minutes = 30;
+    promtoolTest('gateway-down', {
+      input_series: [...healthyJobs(minutes), ...upSeries(minutes, ONE_POD, (m) => (m < 10 ? 1 : 0))],
+      alert_rule_test: [
+        { eval_time: '14m', alertname: 'PushgatewayDown', exp_alerts: [] },
+        {
+          eval_time: '15m',
+          alertname: 'PushgatewayDown',
+          exp_alerts: [gatewayDown],
+        },
+      ],
+    });
+  });
+
+  it('PushgatewayDown fires when the target is missing', () => {
+    const minutes = 30;
+    promtoolTest('gateway-absent', {
+      input_series: [
+        ...healthyJobs(minutes),
+        // Another Pushgateway's target in another namespace does not count.
+        { series: seriesName('up', { job: 'pushgateway', namespace: 'other', instance: '10.0.9.9:9091' }), values: '1x30' },
+      ],
+      alert_rule_test: [
+        { eval_time: '4m', alertname: 'PushgatewayDown', exp_alerts: [] },
+        { eval_time: '5m', alertname: 'PushgatewayDown', exp_alerts: [gatewayDown] },
+      ],
+    });
+  });
+
+  it('PushgatewayPushesRejected fires on the first 4xx push and on later ones, not on 2xx', () => {
+    const minutes = 150;
+    const requests = (code: string, method: string) => seriesName('pushgateway_http_requests_total',
+      { job: 'pushgateway', instance: '10.0.0.1:9091', ...targetLabels(ONE_POD[0]), handler: 'push', code, method });
+    promtoolTest('pushes-rejected', {
+      input_series: [
+        ...healthyJobs(minutes),
+        ...upSeries(minutes),
+        { series: requests('200', 'post'), values: '0+5x150' },
+        // The first rejected push creates the series at minute 10 with value 1.
+        { series: requests('400', 'put'), values: values(minutes, ONE_POD[0], (m) => (m < 10 ? undefined : m < 120 ? 1 : 2)) },
+      ],
+      alert_rule_test: [
+        { eval_time: '9m', alertname: 'PushgatewayPushesRejected', exp_alerts: [] },
+        { eval_time: '14m', alertname: 'PushgatewayPushesRejected', exp_alerts: [] },
+        {
+          eval_time: '15m',
+          alertname: 'PushgatewayPushesRejected',
+          exp_alerts: [pushesRejected],
+        },
+        // An hour after the only rejection, quiet again; a second rejection at minute 120 fires again.
+        { eval_time: '115m', alertname: 'PushgatewayPushesRejected', exp_alerts: [] },
+        { eval_time: '125m', alertname: 'PushgatewayPushesRejected', exp_alerts: [pushesRejected] },
+      ],
+    });
+  });
+});
