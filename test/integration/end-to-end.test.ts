@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Duration, Testing } from 'cdk8s';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BatchMonitoringChart } from '../../lib';
+import { findBinary } from '../helpers/binaries';
+import { RunningProcess, startPrometheus, startPushgateway } from '../helpers/processes';
+import { synth } from '../helpers/synth';
+
+const pushgatewayBinary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
+const prometheusBinary = findBinary('prometheus', 'prometheus');
+const wrapper = path.resolve(__dirname, '..', '..', 'lib', 'push-wrapper', 'push-metrics.sh');
+
+const NOW = Duration.seconds(0);
+
+/**
+ * The whole loop with real parts: a job pushes through the synthesized wrapper to the real
+ * Pushgateway started with the synthesized args, the real Prometheus scrapes it as the synthesized
+ * ServiceMonitor says (honor_labels, path) and evaluates the synthesized rules, and alerts fire
+ * and clear. Only the `for` durations are shortened, through the constructs' own props.
+ */
+describe.skipIf(!pushgatewayBinary || !prometheusBinary)('end to end: job, Pushgateway, Prometheus, alerts', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-'));
+  const chart = new BatchMonitoringChart(Testing.app(), 'e2e', {
+    alerts: { forDurations: { failure: NOW, durationHigh: NOW, notRunning: NOW, pushFailed: NOW, pushgatewayDown: NOW, pushesRejected: NOW } },
+  });
+  chart.addJob({ name: 'e2e-backup', interval: Duration.hours(1), maxDuration: Duration.minutes(10) });
+  const s = synth(chart);
+  const container = s.find('Deployment').spec.template.spec.containers[0];
+  const args = (container.args as string[]).map((a) => a.replace('=/data/', `=${dir}/`));
+  const endpoint = s.find('ServiceMonitor').spec.endpoints[0];
+  const rules = s.find('PrometheusRule').spec.groups;
+  const seen: string[] = [];
+
+  let pgw: Awaited<ReturnType<typeof startPushgateway>>;
+  let prometheus: RunningProcess & { url: string };
+
+  beforeAll(async () => {
+    pgw = await startPushgateway(pushgatewayBinary!, args);
+    prometheus = await startPrometheus(prometheusBinary!, dir, {
+      global: { scrape_interval: '1s', evaluation_interval: '1s' },
+      scrape_configs: [{
+        // What prometheus-operator generates from the ServiceMonitor: the job is the Service name,
+        // and the target carries the namespace, service, pod, endpoint and container labels.
+        job_name: chart.pushgateway.name,
+        honor_labels: endpoint.honorLabels,
+        metrics_path: endpoint.path,
+        static_configs: [{
+          targets: [`127.0.0.1:${pgw.port}`],
+          labels: { namespace: 'monitoring', service: 'pushgateway', endpoint: endpoint.port, pod: 'pushgateway-7d9f8-abcde', container: 'pushgateway' },
+        }],
+      }],
+    }, rules);
+  });
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await pgw?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function alerts(): Promise<any[]> {
+    const body = await (await fetch(`${prometheus.url}/api/v1/alerts`)).json() as any;
+    return body.data.alerts;
+  }
+
+  /** Polls the alerts until `accept` holds, recording each state seen, for the report. */
+  async function waitForAlerts(what: string, accept: (all: any[]) => boolean, timeoutMs = 30_000): Promise<any[]> {
+    const deadline = Date.now() + timeoutMs;
+    let last: any[] = [];
+    while (Date.now() < deadline) {
+      last = await alerts();
+      if (accept(last)) {
+        seen.push(`${what}: ${last.map((a) => `${a.labels.alertname}{job=${a.labels.job}} ${a.state}`).sort().join(', ') || 'none'}`);
+        return last;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`${what}: not seen within ${timeoutMs} ms; alerts were ${JSON.stringify(last.map((a) => [a.labels, a.state]))}`);
+  }
+
+  function runJob(command: string[]) {
+    return spawnSync('/bin/sh', [wrapper, ...command], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH!, PUSHGATEWAY_URL: pgw.url, BATCH_JOB_NAME: 'e2e-backup' },
+    });
+  }
+
+  const active = (all: any[], name: string) => all.filter((a) => a.labels.alertname === name && ['pending', 'firing'].includes(a.state));
+
+  test('a job that never reported is not running; the scraped Pushgateway is not down', async () => {
+    const all = await waitForAlerts('before any push', (a) => active(a, 'BatchJobNotRunning').length === 1 && active(a, 'PushgatewayDown').length === 0);
+    expect(active(all, 'BatchJobNotRunning')[0].labels).toMatchObject({ job: 'e2e-backup', namespace: 'monitoring', severity: 'critical' });
+  });
+
+  test('a failed run fires BatchJobFailure with the pushed job label, not exported_job', async () => {
+    expect(runJob(['sh', '-c', 'exit 3']).status).toBe(3);
+    const all = await waitForAlerts('after a failed run', (a) => active(a, 'BatchJobFailure').length === 1);
+    const failure = active(all, 'BatchJobFailure')[0];
+    expect(failure.labels.job).toBe('e2e-backup');
+    expect(failure.labels).not.toHaveProperty('exported_job');
+    expect(failure.annotations.summary).toBeTruthy();
+  });
+
+  test('a successful run clears BatchJobFailure and BatchJobNotRunning', async () => {
+    expect(runJob(['true']).status).toBe(0);
+    await waitForAlerts('after a successful run', (a) => active(a, 'BatchJobFailure').length === 0 && active(a, 'BatchJobNotRunning').length === 0);
+  });
+
+  test('the Pushgateway stops: PushgatewayDown follows', async () => {
+    await pgw.stop();
+    const all = await waitForAlerts('after the Pushgateway stopped', (a) => active(a, 'PushgatewayDown').length === 1);
+    expect(active(all, 'PushgatewayDown')[0].labels).toMatchObject({ job: 'pushgateway', namespace: 'monitoring' });
+    // The job's last values are still held through the scrape gap: no false BatchJobFailure.
+    expect(active(all, 'BatchJobFailure')).toEqual([]);
+    console.log(`alert states seen, in order:\n  ${seen.join('\n  ')}`);
+  });
+});
