@@ -58,6 +58,35 @@ export interface BatchJobAlertsOptions {
    * @default - 5 minutes for every alert
    */
   readonly forDurations?: BatchJobAlertsForDurations;
+  /**
+   * The scrape `job` label of kube-state-metrics, for `addCronJob`.
+   * @default 'kube-state-metrics' (both kube-prometheus flavours)
+   */
+  readonly kubeStateMetricsJob?: string;
+}
+
+/** A Kubernetes CronJob watched through kube-state-metrics (see `BatchJobAlerts.addCronJob`). */
+export interface BatchCronJob {
+  /** Name of the CronJob. */
+  readonly name: string;
+  /** Namespace of the CronJob. */
+  readonly namespace: string;
+  /** How often the CronJob is expected to succeed. */
+  readonly interval: Duration;
+  /**
+   * Extra time after `interval` before the alert fires.
+   * @default - see `BatchJob.grace`
+   */
+  readonly grace?: Duration;
+  /**
+   * @default AlertSeverity.WARNING (the pushed-metrics BatchJobNotRunning is the critical one)
+   */
+  readonly severity?: AlertSeverity;
+  /**
+   * Static labels added to the alert.
+   * @default - none
+   */
+  readonly labels?: Record<string, string>;
 }
 
 /** Props for `BatchJobAlerts`. */
@@ -100,6 +129,8 @@ export class BatchJobAlerts extends Construct {
   private readonly gap: Duration;
   private readonly forDurations: BatchJobAlertsForDurations;
   private readonly jobGroups = new Map<string, PrometheusRuleSpecGroups>();
+  private readonly cronJobGroups = new Map<string, PrometheusRuleSpecGroups>();
+  private readonly kubeStateMetricsJob: string;
   private readonly groups: PrometheusRuleSpecGroups[] = [];
 
   constructor(scope: Construct, id: string, props: BatchJobAlertsProps) {
@@ -118,6 +149,7 @@ export class BatchJobAlerts extends Construct {
     this.gap = props.scrapeGapTolerance ?? Duration.minutes(10);
     checkPositive(this, 'scrapeGapTolerance', this.gap);
     this.forDurations = props.forDurations ?? {};
+    this.kubeStateMetricsJob = props.kubeStateMetricsJob ?? 'kube-state-metrics';
 
     const flavour = props.flavour ?? this.pushgateway.flavour;
     this.groups.push(this.gatewayGroup());
@@ -231,6 +263,56 @@ export class BatchJobAlerts extends Construct {
     return group;
   }
 
+  /**
+   * Adds `BatchCronJobNoRecentSuccess`: the kube-state-metrics view of a Kubernetes CronJob, which
+   * catches a job that never even starts (bad image, quota, a suspended controller) and so never
+   * pushes. kube-prometheus's KubeJobFailed already covers failed Jobs; this covers missing
+   * successes, which no kube-prometheus alert does.
+   * @returns the rule group added
+   */
+  public addCronJob(cronJob: BatchCronJob): PrometheusRuleSpecGroups {
+    checkDnsLabel(this, 'cronJob.name', cronJob.name, 52);
+    checkDnsLabel(this, 'cronJob.namespace', cronJob.namespace);
+    checkPositive(this, `interval of CronJob "${cronJob.name}"`, cronJob.interval);
+    this.checkStaticLabels(`CronJob "${cronJob.name}"`, cronJob.labels ?? {});
+    const key = `${cronJob.namespace}/${cronJob.name}`;
+    if (this.cronJobGroups.has(key)) {
+      throw invalidInput(this, 'cronJob', key, 'each CronJob is added once: remove the second addCronJob() call');
+    }
+    const grace = cronJob.grace ?? defaultGrace(cronJob.interval);
+    const expected = Duration.millis(cronJob.interval.toMilliseconds() + grace.toMilliseconds());
+    const ksm = (metric: string) => selector(metric, [
+      matcher('job', this.kubeStateMetricsJob), matcher('namespace', cronJob.namespace), matcher('cronjob', cronJob.name),
+    ]);
+    const group: PrometheusRuleSpecGroups = {
+      name: `${this.prefix}.cronjob.${cronJob.namespace}.${cronJob.name}`,
+      rules: [this.alert('BatchCronJobNoRecentSuccess', {
+        // No success for too long, or (second branch) none ever since the CronJob was created;
+        // a suspended CronJob is left alone.
+        expr: [
+          '(',
+          `  time() - max by (namespace, cronjob) (${ksm('kube_cronjob_status_last_successful_time')}) > ${seconds(expected)}`,
+          '  or',
+          `  (time() - max by (namespace, cronjob) (${ksm('kube_cronjob_created')}) > ${seconds(expected)})`,
+          `    unless on (namespace, cronjob) ${ksm('kube_cronjob_status_last_successful_time')}`,
+          ')',
+          `unless on (namespace, cronjob) (${ksm('kube_cronjob_spec_suspend')} == 1)`,
+        ],
+        for: this.forDurations.notRunning,
+        severity: cronJob.severity ?? AlertSeverity.WARNING,
+        labels: { ...cronJob.labels, cronjob: cronJob.name },
+        summary: 'CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded in time',
+        description: 'CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has had no successful Job for {{ $value | humanizeDuration }} '
+          + `(kube-state-metrics); it is expected to succeed every ${toPrometheusDuration(cronJob.interval)} (plus ${toPrometheusDuration(grace)} grace). `
+          + 'Its pods may not even start: check its Jobs and events.',
+      })],
+    };
+    this.cronJobGroups.set(key, group);
+    this.groups.push(group);
+    this.groups.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return group;
+  }
+
   /** The alerts about the Pushgateway itself and about pushes to any of its groups. */
   private gatewayGroup(): PrometheusRuleSpecGroups {
     const gateway = `${this.pushgateway.namespace}/${this.pushgateway.name}`;
@@ -334,17 +416,21 @@ export class BatchJobAlerts extends Construct {
       throw invalidInput(this, `maxDuration of job "${job.name}"`, job.maxDuration.toHumanString(),
         `a run may not take longer than the interval between runs (${job.interval.toHumanString()}): lower maxDuration or raise interval`);
     }
-    for (const [key, value] of Object.entries(job.labels ?? {})) {
+    this.checkStaticLabels(`job "${job.name}"`, job.labels ?? {});
+  }
+
+  private checkStaticLabels(owner: string, labels: Record<string, string>): void {
+    for (const [key, value] of Object.entries(labels)) {
       if (!isPromLabelName(key)) {
-        throw invalidInput(this, `label name of job "${job.name}"`, key, 'use letters, digits and "_", not starting with a digit or "__" (e.g. "team")');
+        throw invalidInput(this, `label name of ${owner}`, key, 'use letters, digits and "_", not starting with a digit or "__" (e.g. "team")');
       }
       if (RESERVED_LABELS.includes(key)) {
-        throw invalidInput(this, `label name of job "${job.name}"`, key,
+        throw invalidInput(this, `label name of ${owner}`, key,
           key === 'severity' ? 'set the severity with `severities` instead' : `"${key}" is set by the rules themselves: use another label name`);
       }
       // Prometheus expands templates in alert labels: `{{` would run as one.
       if (!value || value.includes('{{') || /[\u0000-\u001f\u007f]/.test(value)) {
-        throw invalidInput(this, `labels["${key}"] of job "${job.name}"`, value, 'use a non-empty value without "{{" or control characters (e.g. "data-platform")');
+        throw invalidInput(this, `labels["${key}"] of ${owner}`, value, 'use a non-empty value without "{{" or control characters (e.g. "data-platform")');
       }
     }
   }

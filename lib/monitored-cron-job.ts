@@ -80,6 +80,11 @@ export class MonitoredCronJob extends CronJob {
     this.pushgateway = monitoring.pushgateway;
     this.wrapCommand = wrapCommand ?? false;
     this.job = monitoring.addJob({ name: jobName, interval, maxDuration, grace, labels: alertLabels });
+    const namespace = this.metadata.namespace;
+    if (!namespace) {
+      throw invalidInput(this, 'namespace', namespace ?? null, 'set a namespace on the chart or in metadata.namespace: the alerts need to know where the CronJob runs');
+    }
+    monitoring.alerts.addCronJob({ name: this.name, namespace, interval, grace, labels: alertLabels });
     for (const container of containers ?? []) this.addContainer(container);
     ApiObject.of(this).addJsonPatch(JsonPatch.add('/spec/jobTemplate/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }));
   }

@@ -237,4 +237,30 @@ describe('BatchJobAlerts', () => {
         .toThrow(/test\/B: invalid name "pushgateway": another BatchJobAlerts already defines PrometheusRule monitoring\/pushgateway-rules/);
     });
   });
+
+  it('watches a CronJob through kube-state-metrics, scoped to its namespace and name', () => {
+    const { chart, alerts } = standalone();
+    alerts.addCronJob({ name: 'nightly-report', namespace: 'reports', interval: Duration.hours(24), labels: { team: 'bi' } });
+    const rule = rules(synth(chart).find('PrometheusRule')).BatchCronJobNoRecentSuccess[0];
+    expect(rule.group).toBe('monitoring.pushgateway.cronjob.reports.nightly-report');
+    expect(rule.labels).toEqual({ cronjob: 'nightly-report', severity: 'warning', team: 'bi' });
+    expect(rule.expr).toContain('kube_cronjob_status_last_successful_time{job="kube-state-metrics",namespace="reports",cronjob="nightly-report"}');
+    // 24h interval plus its default grace of 2h
+    expect(rule.expr).toContain('> 93600');
+    expect(rule.expr).toContain('unless on (namespace, cronjob) (kube_cronjob_spec_suspend{job="kube-state-metrics",namespace="reports",cronjob="nightly-report"} == 1)');
+  });
+
+  it('fails when a CronJob is added twice', () => {
+    const { alerts } = standalone();
+    alerts.addCronJob({ name: 'nightly-report', namespace: 'reports', interval: Duration.hours(24) });
+    expect(() => alerts.addCronJob({ name: 'nightly-report', namespace: 'reports', interval: Duration.hours(24) }))
+      .toThrow(/invalid cronJob "reports\/nightly-report": each CronJob is added once/);
+  });
+
+  it('fails with a CronJob name that is not a Kubernetes name', () => {
+    const { alerts } = standalone();
+    expect(() => alerts.addCronJob({ name: 'Nightly Report', namespace: 'reports', interval: Duration.hours(24) }))
+      .toThrow(/invalid cronJob.name "Nightly Report"/);
+  });
 });
+

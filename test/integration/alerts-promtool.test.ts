@@ -28,6 +28,7 @@ function rulesFile(): string {
   chart.addJob({ name: 'data-processing', interval: Duration.hours(1), maxDuration: Duration.minutes(10), labels: { team: 'data' } });
   // The chart takes DNS-label job names only; the alerts themselves quote any name.
   chart.alerts.addJob({ name: WEIRD, interval: Duration.hours(1), maxDuration: Duration.minutes(10) });
+  for (const name of ['nightly-report', 'hourly-export', 'paused']) chart.alerts.addCronJob({ name, namespace: 'reports', interval: Duration.hours(1) });
   const rule = synth(chart).find('PrometheusRule');
   return stringify({ groups: rule.spec.groups });
 }
@@ -187,15 +188,15 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
   }
 
   it('promtool check rules accepts the synthesized groups', () => {
-    expect(run(['check', 'rules', 'rules.yml'])).toContain('SUCCESS: 12 rules found');
+    expect(run(['check', 'rules', 'rules.yml'])).toContain('SUCCESS: 15 rules found');
   });
 
   it('promtool check rules accepts the PrometheusRule committed in dist/', () => {
     const docs = parseAllDocuments(readFileSync(join(__dirname, '../../dist/batch-monitoring.k8s.yaml'), 'utf8')).map((d) => d.toJS());
     const rule = docs.find((d) => d?.kind === 'PrometheusRule');
     writeFileSync(join(dir, 'dist-rules.yml'), stringify({ groups: rule.spec.groups }));
-    // 3 example jobs x 3 alerts + 3 Pushgateway alerts
-    expect(run(['check', 'rules', 'dist-rules.yml'])).toContain('SUCCESS: 12 rules found');
+    // 3 example jobs x 3 alerts + 3 Pushgateway alerts + the example MonitoredCronJob's kube-state-metrics alert
+    expect(run(['check', 'rules', 'dist-rules.yml'])).toContain('SUCCESS: 13 rules found');
   });
 
   it('is silent on healthy data over a day and more', () => {
@@ -388,6 +389,44 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
       alert_rule_test: [
         { eval_time: '4m', alertname: 'PushgatewayDown', exp_alerts: [] },
         { eval_time: '5m', alertname: 'PushgatewayDown', exp_alerts: [gatewayDown] },
+      ],
+    });
+  });
+
+  it('BatchCronJobNoRecentSuccess fires on an old last success, on a CronJob that never succeeded, and not when suspended', () => {
+    const ksm = (metric: string, cronjob: string, v: string) => ({
+      series: seriesName(metric, { job: 'kube-state-metrics', namespace: 'reports', cronjob, instance: '10.0.0.9:8443' }),
+      values: v,
+    });
+    const cron = (cronjob: string) => ({ cronjob, namespace: 'reports', severity: 'warning' });
+    const described = (cronjob: string, since: string) => ({
+      exp_labels: cron(cronjob),
+      exp_annotations: {
+        summary: `CronJob reports/${cronjob} has not succeeded in time`,
+        description: `CronJob reports/${cronjob} has had no successful Job for ${since} (kube-state-metrics); it is expected to succeed every 1h `
+          + '(plus 15m grace). Its pods may not even start: check its Jobs and events.',
+        runbook_url: `${RUNBOOKS}#batchcronjobnorecentsuccess`,
+      },
+    });
+    promtoolTest('cronjob-no-recent-success', {
+      input_series: [
+        // Created at time 0 and never succeeded.
+        ksm('kube_cronjob_created', 'nightly-report', '0+0x150'),
+        ksm('kube_cronjob_spec_suspend', 'nightly-report', '0+0x150'),
+        // Last succeeded at minute 60.
+        ksm('kube_cronjob_created', 'hourly-export', '0+0x150'),
+        ksm('kube_cronjob_status_last_successful_time', 'hourly-export', '_x60 3600+0x90'),
+        ksm('kube_cronjob_spec_suspend', 'hourly-export', '0+0x150'),
+        // Never succeeded, but suspended.
+        ksm('kube_cronjob_created', 'paused', '0+0x150'),
+        ksm('kube_cronjob_spec_suspend', 'paused', '1+0x150'),
+      ],
+      alert_rule_test: [
+        { eval_time: '70m', alertname: 'BatchCronJobNoRecentSuccess', exp_alerts: [] },
+        { eval_time: '85m', alertname: 'BatchCronJobNoRecentSuccess', exp_alerts: [described('nightly-report', '1h 25m 0s')] },
+        // hourly-export: over the threshold from minute 135 on, firing after its 5m `for`.
+        { eval_time: '139m', alertname: 'BatchCronJobNoRecentSuccess', exp_alerts: [described('nightly-report', '2h 19m 0s')] },
+        { eval_time: '145m', alertname: 'BatchCronJobNoRecentSuccess', exp_alerts: [described('hourly-export', '1h 25m 0s'), described('nightly-report', '2h 25m 0s')] },
       ],
     });
   });
