@@ -171,7 +171,7 @@ export interface CleanupCronJobOptions {
   readonly imagePullPolicy?: ImagePullPolicy;
   /**
    * CPU and memory of the container.
-   * @default - requests 10m / 64Mi, limits 500m / 128Mi
+   * @default - requests 10m / 64Mi, limits 500m / 192Mi
    */
   readonly resources?: ContainerResources;
 }
@@ -340,7 +340,7 @@ export class CleanupCronJob extends Construct {
         envVariables: props.basicAuth ? this.basicAuthEnv(props.basicAuth) : undefined,
         resources: props.resources ?? {
           cpu: { request: Cpu.millis(10), limit: Cpu.millis(500) },
-          memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+          memory: { request: Size.mebibytes(64), limit: Size.mebibytes(192) },
         },
         securityContext: {
           user: NODE_USER,

@@ -50,7 +50,7 @@ describe('CleanupCronJob', () => {
       '--url=http://pushgateway.monitoring.svc:9091', '--max-age=7d', '--concurrency=4', '--timeout=10s', '--push-metrics',
     ]);
     expect(c.env).toBeUndefined();
-    expect(c.resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } });
+    expect(c.resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '192Mi' } });
     expect(c.securityContext).toEqual({
       runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] },

@@ -387,23 +387,28 @@ function makeClient(options) {
   const agent = options.url.startsWith('https:') ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   const authorization = options.username === undefined ? undefined
     : `Basic ${Buffer.from(`${options.username}:${options.password}`, 'utf8').toString('base64')}`;
+  const base = new URL(options.url);
+  const transport = base.protocol === 'https:' ? https : http;
+  const target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[|\]$/g, ''), port: base.port };
   let retries = 0;
 
-  function once(method, url, body, headers) {
+  function once(method, path, body, headers) {
+    const url = `${options.url}${path}`;
     return new Promise((resolve, reject) => {
-      const target = new URL(url);
-      const transport = target.protocol === 'https:' ? https : http;
-      const req = transport.request(target, {
+      const req = transport.request({
+        ...target,
+        path: `${base.pathname.replace(/\/$/, '')}${path}`,
         method,
         agent,
         headers: { ...headers, ...(authorization ? { authorization } : {}), ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) },
       }, (res) => {
-        const chunks = [];
-        res.on('data', (chunk) => chunks.push(chunk));
+        // A string, not a list of Buffers: the listing of a large Pushgateway is held once, not twice.
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => { text += chunk; });
         res.on('error', (e) => fail(new RequestError(method, url, e.message)));
         res.on('end', () => {
           clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString('utf8');
           if (res.statusCode >= 200 && res.statusCode < 300) {
             resolve({ status: res.statusCode, headers: res.headers, body: text });
           } else {
@@ -425,10 +430,9 @@ function makeClient(options) {
   }
 
   async function request(method, path, { body, headers } = {}) {
-    const url = `${options.url}${path}`;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await once(method, url, body, headers);
+        return await once(method, path, body, headers);
       } catch (error) {
         if (!error.retryable || attempt >= options.retries) throw error;
         retries++;
@@ -456,7 +460,10 @@ async function list(client, url, clock) {
   const res = await client.request('GET', '/api/v1/metrics', { headers: { accept: 'application/json' } });
   let groups;
   try {
-    groups = parseGroups(res.body);
+    // Only what the age logic reads, so the rest of the parsed listing can be freed at once.
+    groups = parseGroups(res.body).map((g) => ({
+      labels: g.labels, push_time_seconds: g.push_time_seconds, push_failure_time_seconds: g.push_failure_time_seconds,
+    }));
   } catch (e) {
     throw new RequestError('GET', `${url}/api/v1/metrics`, e.message, res.status);
   }
@@ -476,8 +483,10 @@ async function runPool(items, concurrency, work) {
 }
 
 /** Runs the cleanup; returns the exit code. `out` and `err` take whole lines. */
-async function run(options, { out = (l) => process.stdout.write(`${l}\n`), err = (l) => process.stderr.write(`${l}\n`), clock = () => performance.now() } = {}) {
+async function run(options, { out, err = (l) => process.stderr.write(`${l}\n`), clock = () => performance.now() } = {}) {
   const startedAt = clock();
+  const stdout = out ? undefined : lineWriter(process.stdout);
+  out = out ?? stdout.write;
   const client = makeClient(options);
   const report = {
     url: options.url, dryRun: options.dryRun, maxAgeSeconds: options.maxAge / 1000,
@@ -524,7 +533,33 @@ async function run(options, { out = (l) => process.stdout.write(`${l}\n`), err =
     out(`pushgateway-cleanup: ${report.listed} groups listed, ${report.stale} older than ${formatDuration(report.maxAgeSeconds)}: ${outcome}; `
       + `kept ${report.fresh} fresh, ${report.excluded} excluded, ${report.undated} undated${report.relists ? `; listed again ${report.relists} time(s)` : ''}`);
   }
+  stdout?.close();
   return code;
+}
+
+/**
+ * Writes lines in batches: one write per line costs more than the DELETE it reports on a fast
+ * Pushgateway. A timer flushes at least every second, so logs still follow a long run.
+ */
+function lineWriter(stream) {
+  let lines = [];
+  const flush = () => {
+    if (lines.length === 0) return;
+    stream.write(`${lines.join('\n')}\n`);
+    lines = [];
+  };
+  const timer = setInterval(flush, 1000);
+  timer.unref();
+  return {
+    write: (line) => {
+      lines.push(line);
+      if (lines.length >= 256) flush();
+    },
+    close: () => {
+      clearInterval(timer);
+      flush();
+    },
+  };
 }
 
 async function cleanup(options, client, report, { say, warn, problem, clock }) {
@@ -594,6 +629,10 @@ function groupReport(group, action) {
 }
 
 async function main(argv, env) {
+  // A closed pipe (`pushgateway-cleanup ... | head`) must not stop the cleanup half-way.
+  process.stdout.on('error', (e) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
   let options;
   try {
     options = parseArgs(argv, env);
