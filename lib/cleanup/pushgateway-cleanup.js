@@ -592,11 +592,15 @@ async function cleanup(options, client, report, { say, warn, problem, clock }) {
   for (;;) {
     const todo = plan.stale.filter((g) => !attempted.has(describeGroup(g.labels)));
     let expired = false;
+    let started = 0;
     await runPool(todo, options.concurrency, async (group) => {
-      if (expired || clock() - listing.listedAt > options.relistAfter) {
+      // Every listing gets at least one DELETE per worker, so that a slow listing cannot make the
+      // program list forever without deleting anything.
+      if (expired || (started >= options.concurrency && clock() - listing.listedAt > options.relistAfter)) {
         expired = true;
         return;
       }
+      started++;
       const key = describeGroup(group.labels);
       attempted.add(key);
       try {

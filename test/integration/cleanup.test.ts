@@ -11,7 +11,7 @@ const PROGRAM = path.join(__dirname, '..', '..', 'lib', 'cleanup', 'pushgateway-
 const binary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
 // Debian's build defaults --persistence.file to a shared file under /var/lib/prometheus: keep tests in memory.
 const IN_MEMORY = ['--persistence.file='];
-const MAX_AGE_SECONDS = 4;
+const MAX_AGE_SECONDS = 5;
 
 interface Result { code: number | null; stdout: string; stderr: string }
 
@@ -118,6 +118,26 @@ describe.skipIf(!binary)('pushgateway-cleanup against the real Pushgateway', () 
     const result = await runCleanup([...common(), '--exclude-job', 'keep']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/: 0 deleted, 0 failed;/);
+  });
+});
+
+describe.skipIf(!binary)('pushgateway-cleanup with an expiring listing', () => {
+  let pgw: Awaited<ReturnType<typeof startPushgateway>>;
+
+  beforeAll(async () => {
+    pgw = await startPushgateway(binary!, IN_MEMORY);
+    for (let i = 0; i < 20; i++) await push(pgw.url, `job/per-run/job_id/run-${i}`);
+    // Past the max age even on the Pushgateway's Date header, which has whole seconds.
+    await sleep(3500);
+    await push(pgw.url, 'job/per-run/job_id/run-fresh');
+  });
+  afterAll(async () => pgw?.stop());
+
+  it('lists again when the listing gets old, still deletes every stale group, and never a fresh one', async () => {
+    const result = await runCleanup(['--url', pgw.url, '--max-age', '2s', '--relist-after', '1ms', '--concurrency', '2']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/20 deleted, 0 failed; kept 1 fresh, 0 excluded, 0 undated; listed again \d+ time\(s\)$/m);
+    expect(await groups(pgw.url)).toEqual(['job=per-run,job_id=run-fresh']);
   });
 });
 
