@@ -250,8 +250,8 @@ export class CleanupCronJob extends Construct {
     }
     const interval = props.expectedInterval ?? cronPeriod(this.schedule);
     if (!interval) {
-      throw invalidInput(this, 'expectedInterval', undefined,
-        `cannot work out how often "${this.schedule.expressionString}" runs: set expectedInterval, e.g. Duration.days(1)`);
+      throw invalidInput(this, 'schedule', this.schedule.expressionString,
+        'cannot work out how often it runs (only numbers, *, ranges, steps and lists are understood): set expectedInterval, e.g. Duration.days(1)');
     }
     checkPositive(this, 'expectedInterval', interval);
     this.interval = interval;

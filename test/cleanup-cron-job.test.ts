@@ -124,7 +124,7 @@ describe('CleanupCronJob', () => {
     ['an empty excluded job', { excludeJobs: [''] }, /invalid excludeJobs ""/],
     ['a URL with credentials', { url: 'http://user:pw@pushgateway:9091' }, /invalid url .*without credentials/],
     ['a CA certificate over http', { caCertificate: CleanupCaCertificate.fromSecret('tls') }, /invalid caCertificate "Secret\/tls": a CA certificate is only used over https/],
-    ['a schedule whose interval cannot be worked out', { schedule: Cron.schedule({ minute: '0', hour: '0', weekDay: 'MON' }) }, /invalid expectedInterval undefined: cannot work out how often "0 0 \* \* MON" runs: set expectedInterval/],
+    ['a schedule whose interval cannot be worked out', { schedule: Cron.schedule({ minute: '0', hour: '0', weekDay: 'MON' }) }, /invalid schedule "0 0 \* \* MON": cannot work out how often it runs .*set expectedInterval/],
     ['an image with spaces', { image: 'node 24' }, /invalid image "node 24"/],
   ])('fails for %s', (_what, options, message) => {
     expect(() => cleanupChart(options as CleanupCronJobOptions)).toThrow(message);
@@ -175,6 +175,14 @@ describe('BatchMonitoringChart cleanup', () => {
     expect(container(synth(chart).find('CronJob')).args).toContain('--max-age=2d');
     expect(chart.jobs[0].interval.toMinutes()).toBe(60);
     expect(chart.jobs[0].maxDuration.toSeconds()).toBe(120);
+  });
+
+  it('registers the expected interval given for a schedule it cannot read', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'chart', {
+      cleanup: { schedule: Cron.schedule({ minute: '0', hour: '0', weekDay: 'SUN' }), expectedInterval: Duration.days(7), maxAge: Duration.days(14) },
+    });
+    expect(synth(chart).find('CronJob').spec.schedule).toBe('0 0 * * SUN');
+    expect(chart.jobs[0].interval.toDays()).toBe(7);
   });
 
   it('can leave the cleanup out', () => {
