@@ -182,8 +182,8 @@ function writeReport(results, version) {
 
 ## pushgateway-cleanup (\`npm run bench:cleanup\`)
 
-${GROUPS.toLocaleString('en')} groups on Debian's real Pushgateway, ${(GROUPS / 2).toLocaleString('en')} of them stale; both
-contestants read \`GET /api/v1/metrics\` once and delete the ${(GROUPS / 2).toLocaleString('en')} stale groups with
+${GROUPS.toLocaleString('en')} groups on Debian's real Pushgateway, ${(GROUPS / 2).toLocaleString('en')} of them stale; every
+contestant reads \`GET /api/v1/metrics\` once and deletes the ${(GROUPS / 2).toLocaleString('en')} stale groups with
 ${CONCURRENCY} DELETEs in flight. Median of ${ROUNDS} alternating rounds.
 
 | contestant | wall time, median (s) | every round (s) | peak RSS, median (MiB) |
@@ -199,17 +199,18 @@ seeding 10,000 groups does not take minutes; neither changes how GET and DELETE 
 round wipes the store, pushes the stale half (groups \`{job="bench-N",job_id="run-M",instance="stale"}\`
 with two metrics each), waits past the max age (${MAX_AGE_SECONDS} s), pushes the fresh half, and then
 runs one contestant as a child process, timing it from spawn to exit (Node start-up included for
-both) and reading its peak RSS from \`process.resourceUsage().maxRSS\` at exit. After each run the
+all) and reading its peak RSS from \`process.resourceUsage().maxRSS\` at exit. After each run the
 script checks that exactly the fresh half is left. The floors are the simplest loop that does the same
 work: one request for the list, \`JSON.parse\`, a filter on \`push_time_seconds\`, and ${CONCURRENCY} workers sending
 DELETEs, with no encoding, validation, retries, timeouts or per-group output; once with \`fetch\` and once
 with \`node:http\` and a keep-alive agent (the client the program uses). The ratio is taken against the
-faster of the two. The program additionally
-prints one line per deleted group, sorts by age, and checks every answer.
+faster of the two. The program additionally prints one line per deleted group, sorts by age, and
+checks every answer.
 
 Machine: ${os.cpus().length} × ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()},
 Node.js ${process.version}, ${version}; shared with other work while it ran, so the absolute times
-are noisy (the rounds alternate to spread that noise over both contestants).
+are noisy: the rounds alternate to spread that noise over the contestants, and the ratio moves by
+a tenth or two from one run to the next.
 `;
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
   const file = path.join(ROOT, 'docs', 'benchmarks.md');
