@@ -1,8 +1,9 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart, ChartProps, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { BatchJob } from './batch-job';
+import { BatchJob, defaultGrace } from './batch-job';
 import { BatchJobAlerts, BatchJobAlertsOptions } from './batch-job-alerts';
 import { BatchJobsDashboard, BatchJobsDashboardOptions } from './batch-jobs-dashboard';
+import { CleanupCronJob, CleanupCronJobOptions } from './cleanup-cron-job';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { Pushgateway, PushgatewayProps } from './pushgateway';
 import { checkDnsLabel, invalidInput } from './validation';
@@ -29,6 +30,16 @@ export interface BatchMonitoringChartProps extends ChartProps {
    * @default - the dashboard's defaults (uid `batch-jobs`)
    */
   readonly dashboard?: BatchJobsDashboardOptions;
+  /**
+   * Options of the CronJob that deletes stale Pushgateway groups (its Pushgateway is the chart's).
+   * @default - a CleanupCronJob with its defaults: daily at 00:00, groups older than 7 days
+   */
+  readonly cleanup?: CleanupCronJobOptions;
+  /**
+   * Whether the chart includes the cleanup CronJob.
+   * @default true
+   */
+  readonly cleanupEnabled?: boolean;
 }
 
 /**
@@ -44,6 +55,8 @@ export class BatchMonitoringChart extends Chart {
   public readonly alerts: BatchJobAlerts;
   /** The Grafana dashboard. */
   public readonly dashboard: BatchJobsDashboard;
+  /** The cleanup of stale Pushgateway groups, unless `cleanupEnabled` is false. */
+  public readonly cleanup?: CleanupCronJob;
   private readonly _jobs: BatchJob[] = [];
 
   constructor(scope: Construct, id: string, props: BatchMonitoringChartProps = {}) {
@@ -52,6 +65,18 @@ export class BatchMonitoringChart extends Chart {
     this.pushgateway = new Pushgateway(this, 'Pushgateway', { ...props.pushgateway, flavour: this.flavour });
     this.alerts = new BatchJobAlerts(this, 'Alerts', { ...props.alerts, pushgateway: this.pushgateway, flavour: this.flavour });
     this.dashboard = new BatchJobsDashboard(this, 'Dashboard', { ...props.dashboard, pushgateway: this.pushgateway });
+    if (props.cleanupEnabled ?? true) {
+      this.cleanup = new CleanupCronJob(this, 'Cleanup', { ...props.cleanup, pushgateway: this.pushgateway });
+      if (this.cleanup.pushMetrics) {
+        // The cleanup pushes its own run metrics, so the batch-job alerts watch it like any job.
+        // Half the deadline as max duration warns before runs get killed.
+        this.addJob({
+          name: CleanupCronJob.METRICS_JOB,
+          interval: this.cleanup.interval,
+          maxDuration: Duration.seconds(Math.max(1, Math.round(this.cleanup.activeDeadline.toSeconds({ integral: false }) / 2))),
+        });
+      }
+    }
   }
 
   /** The jobs declared so far, in the order they were added. */
@@ -68,9 +93,22 @@ export class BatchMonitoringChart extends Chart {
     if (this._jobs.some((j) => j.name === job.name)) {
       throw invalidInput(this, 'job name', job.name, 'each job is declared once: remove the second addJob() call or give the job another name');
     }
+    this.checkCleanupSpares(job);
     this.alerts.addJob(job);
     this.dashboard.addJob(job);
     this._jobs.push(job);
     return job;
+  }
+
+  /** A cleanup that deletes a job's group before the job is even overdue would hide a missing run. */
+  private checkCleanupSpares(job: BatchJob): void {
+    const cleanup = this.cleanup;
+    if (!cleanup || cleanup.excludeJobs.includes(job.name) || (cleanup.jobs.length > 0 && !cleanup.jobs.includes(job.name))) return;
+    const overdue = job.interval.toSeconds({ integral: false }) + (job.grace ?? defaultGrace(job.interval)).toSeconds({ integral: false });
+    if (cleanup.maxAge.toSeconds({ integral: false }) <= overdue) {
+      throw invalidInput(this, `interval of job ${job.name}`, job.interval.toHumanString(),
+        `the cleanup deletes groups older than ${cleanup.maxAge.toHumanString()}, which is not more than this job's interval plus grace `
+        + `(${Duration.seconds(overdue).toHumanString()}): raise cleanup.maxAge, or add the job to cleanup.excludeJobs`);
+    }
   }
 }

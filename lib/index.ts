@@ -2,6 +2,7 @@ export * from './batch-job';
 export * from './batch-job-alerts';
 export * from './batch-jobs-dashboard';
 export * from './batch-monitoring-chart';
+export * from './cleanup-cron-job';
 export * from './kube-prometheus-flavour';
 export * from './monitored-cron-job';
 export * from './pushgateway';

@@ -8,7 +8,7 @@ const DAILY: BatchJob = { name: 'daily-backup', interval: Duration.hours(24), ma
 const HOURLY: BatchJob = { name: 'data-processing', interval: Duration.hours(1), maxDuration: Duration.minutes(10) };
 
 function chartWithJobs(props: ConstructorParameters<typeof BatchMonitoringChart>[2] = {}) {
-  const chart = new BatchMonitoringChart(new App(), 'test', { alerts: { runbookBaseUrl: RUNBOOKS }, ...props });
+  const chart = new BatchMonitoringChart(new App(), 'test', { alerts: { runbookBaseUrl: RUNBOOKS }, cleanupEnabled: false, ...props });
   chart.addJob(DAILY);
   chart.addJob(HOURLY);
   chart.addJob({ name: 'log-cleanup', interval: Duration.hours(24), maxDuration: Duration.minutes(5) });
@@ -80,7 +80,7 @@ describe('BatchJobAlerts', () => {
   });
 
   it('scopes the gateway alerts to the Pushgateway\'s scrape job and namespace', () => {
-    const chart = new BatchMonitoringChart(new App(), 'test', { namespace: 'batch', pushgateway: { name: 'pgw' } });
+    const chart = new BatchMonitoringChart(new App(), 'test', { namespace: 'batch', pushgateway: { name: 'pgw' }, cleanupEnabled: false });
     const r = rules(synth(chart).find('PrometheusRule', 'pgw-rules'));
     expect(r.PushgatewayDown[0].expr).toBe('min by (namespace, job) (up{job="pgw",namespace="batch"}) == 0\nor\nabsent(up{job="pgw",namespace="batch"})');
     expect(r.PushgatewayPushesRejected[0].expr).toContain('pushgateway_http_requests_total{job="pgw",namespace="batch",handler="push",code=~"4.."}');

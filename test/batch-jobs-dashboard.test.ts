@@ -13,7 +13,7 @@ const JOBS: BatchJob[] = [
 ];
 
 function chartWith(jobs: BatchJob[] = JOBS, props: ConstructorParameters<typeof BatchMonitoringChart>[2] = {}) {
-  const chart = new BatchMonitoringChart(new App(), 'batch-monitoring', props);
+  const chart = new BatchMonitoringChart(new App(), 'batch-monitoring', { cleanupEnabled: false, ...props });
   for (const job of jobs) chart.addJob(job);
   return chart;
 }

@@ -29,8 +29,8 @@ describe('MonitoredCronJob', () => {
     const chart = new BatchMonitoringChart(Testing.app(), 'test');
     const job = backup(chart, { wrapCommand: true });
     const s = synth(chart);
-    const cronJob = s.find('CronJob');
-    const jobObjects = s.objects.filter((o) => o.kind === 'CronJob' || o.metadata.name === 'daily-backup-push-wrapper');
+    const cronJob = s.find('CronJob', 'daily-backup');
+    const jobObjects = s.objects.filter((o) => ['daily-backup', 'daily-backup-push-wrapper'].includes(o.metadata.name));
     await expect(Yaml.stringify(...jobObjects)).toMatchFileSnapshot('__snapshots__/monitored-cron-job-wrapped.k8s.yaml');
 
     expect(cronJob.metadata.name).toBe('daily-backup');
@@ -59,7 +59,7 @@ describe('MonitoredCronJob', () => {
     const chart = new BatchMonitoringChart(Testing.app(), 'test');
     backup(chart);
     const s = synth(chart);
-    const container = s.find('CronJob').spec.jobTemplate.spec.template.spec.containers[0];
+    const container = s.find('CronJob', 'daily-backup').spec.jobTemplate.spec.template.spec.containers[0];
     expect(container.command).toEqual(['/usr/local/bin/backup', '--all']);
     expect(container.env.map((e: any) => e.name)).toEqual(['PUSHGATEWAY_URL', 'BATCH_JOB_NAME']);
     expect(s.all('ConfigMap').filter((c) => c.metadata.name.endsWith('push-wrapper'))).toHaveLength(0);
@@ -68,7 +68,7 @@ describe('MonitoredCronJob', () => {
   test('the pod passes Pod Security "restricted" with the default container security context', () => {
     const chart = new BatchMonitoringChart(Testing.app(), 'test');
     backup(chart, { containers: [{ image: 'alpine:3.20', command: ['true'] }], wrapCommand: true });
-    const container = synth(chart).find('CronJob').spec.jobTemplate.spec.template.spec.containers[0];
+    const container = synth(chart).find('CronJob', 'daily-backup').spec.jobTemplate.spec.template.spec.containers[0];
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true });
   });
 
@@ -78,7 +78,7 @@ describe('MonitoredCronJob', () => {
     });
     backup(chart, { wrapCommand: true });
     const s = synth(chart);
-    const pod = s.find('CronJob').spec.jobTemplate.spec.template.spec;
+    const pod = s.find('CronJob', 'daily-backup').spec.jobTemplate.spec.template.spec;
     expect(pod.containers[0].env).toEqual([
       { name: 'PUSHGATEWAY_URL', value: 'https://pushgateway.monitoring.svc:9091' },
       { name: 'BATCH_JOB_NAME', value: 'daily-backup' },

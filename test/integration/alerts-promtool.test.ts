@@ -23,7 +23,7 @@ const NS = 'monitoring';
 
 function rulesFile(): string {
   const app = new App();
-  const chart = new BatchMonitoringChart(app, 'test', { namespace: NS, alerts: { runbookBaseUrl: RUNBOOKS } });
+  const chart = new BatchMonitoringChart(app, 'test', { namespace: NS, alerts: { runbookBaseUrl: RUNBOOKS }, cleanupEnabled: false });
   chart.addJob({ name: 'daily-backup', interval: Duration.hours(24), maxDuration: Duration.minutes(5) });
   chart.addJob({ name: 'data-processing', interval: Duration.hours(1), maxDuration: Duration.minutes(10), labels: { team: 'data' } });
   // The chart takes DNS-label job names only; the alerts themselves quote any name.
@@ -195,8 +195,8 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
     const docs = parseAllDocuments(readFileSync(join(__dirname, '../../dist/batch-monitoring.k8s.yaml'), 'utf8')).map((d) => d.toJS());
     const rule = docs.find((d) => d?.kind === 'PrometheusRule');
     writeFileSync(join(dir, 'dist-rules.yml'), stringify({ groups: rule.spec.groups }));
-    // 3 example jobs x 3 alerts + 3 Pushgateway alerts + the example MonitoredCronJob's kube-state-metrics alert
-    expect(run(['check', 'rules', 'dist-rules.yml'])).toContain('SUCCESS: 13 rules found');
+    // 4 jobs (3 examples + the cleanup) x 3 alerts + 3 Pushgateway alerts + the MonitoredCronJob's kube-state-metrics alert
+    expect(run(['check', 'rules', 'dist-rules.yml'])).toContain('SUCCESS: 16 rules found');
   });
 
   it('is silent on healthy data over a day and more', () => {

@@ -29,7 +29,7 @@ function grafanaContainer(deployment: any): any {
 }
 
 describe.skipIf(!kubectl)('the dashboard patch for kube-prometheus\'s grafana Deployment (kubectl patch --local)', () => {
-  const chart = new BatchMonitoringChart(new App(), 'batch-monitoring');
+  const chart = new BatchMonitoringChart(new App(), 'batch-monitoring', { cleanupEnabled: false });
   chart.addJob({ name: 'daily-backup', interval: Duration.hours(24), maxDuration: Duration.minutes(5) });
   const configMap = synth(chart).find('ConfigMap', 'grafana-dashboard-batch-jobs');
 

@@ -17,7 +17,7 @@ const promtool = findBinary('promtool', 'prometheus');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dashboard-queries-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const chart = new BatchMonitoringChart(new App(), 'batch-monitoring');
+const chart = new BatchMonitoringChart(new App(), 'batch-monitoring', { cleanupEnabled: false });
 chart.addJob({ name: 'daily-backup', interval: Duration.hours(24), maxDuration: Duration.minutes(5) });
 chart.addJob({ name: 'data-processing', interval: Duration.hours(1), maxDuration: Duration.minutes(10) });
 chart.addJob({ name: 'log-cleanup', interval: Duration.hours(24), maxDuration: Duration.minutes(5) });

@@ -24,6 +24,7 @@ const NOW = Duration.seconds(0);
 describe.skipIf(!pushgatewayBinary || !prometheusBinary)('end to end: job, Pushgateway, Prometheus, alerts', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-'));
   const chart = new BatchMonitoringChart(Testing.app(), 'e2e', {
+    cleanupEnabled: false,
     alerts: { forDurations: { failure: NOW, durationHigh: NOW, notRunning: NOW, pushFailed: NOW, pushgatewayDown: NOW, pushesRejected: NOW } },
   });
   chart.addJob({ name: 'e2e-backup', interval: Duration.hours(1), maxDuration: Duration.minutes(10) });

@@ -1,0 +1,392 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
+import {
+  ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, EnvValue, ImagePullPolicy,
+  Secret, Volume,
+} from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { cronPeriod } from './cron-period';
+import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels } from './object-labels';
+import { toPrometheusDuration } from './prometheus-duration';
+import { Pushgateway } from './pushgateway';
+import { checkDnsLabel, checkPositive, invalidInput } from './validation';
+
+/** Where the cleanup finds the CA certificate(s) of a Pushgateway served over https. */
+export class CleanupCaCertificate {
+  /** Key `key` of the Secret `secretName`, in the CronJob's namespace. */
+  public static fromSecret(secretName: string, key: string = 'ca.crt'): CleanupCaCertificate {
+    return new CleanupCaCertificate('Secret', secretName, key);
+  }
+
+  /** Key `key` of the ConfigMap `configMapName`, in the CronJob's namespace (e.g. a trust bundle). */
+  public static fromConfigMap(configMapName: string, key: string = 'ca.crt'): CleanupCaCertificate {
+    return new CleanupCaCertificate('ConfigMap', configMapName, key);
+  }
+
+  private constructor(
+    /** `Secret` or `ConfigMap`. */
+    public readonly kind: string,
+    /** Name of the Secret or ConfigMap. */
+    public readonly name: string,
+    /** The key that holds the PEM certificate(s). */
+    public readonly key: string,
+  ) {}
+}
+
+/** Basic-auth credentials of the Pushgateway, by reference to a Secret (never inline). */
+export interface CleanupBasicAuth {
+  /** Name of the Secret, in the CronJob's namespace. */
+  readonly secretName: string;
+  /**
+   * Key of the user name in the Secret.
+   * @default 'username'
+   */
+  readonly usernameKey?: string;
+  /**
+   * Key of the password in the Secret.
+   * @default 'password'
+   */
+  readonly passwordKey?: string;
+}
+
+/** Options of `CleanupCronJob`, everything but the Pushgateway (what `BatchMonitoringChart` takes). */
+export interface CleanupCronJobOptions {
+  /**
+   * Name of the CronJob and its ConfigMap, and the `app.kubernetes.io/name` label.
+   * @default 'pushgateway-cleanup'
+   */
+  readonly name?: string;
+  /**
+   * Namespace of the CronJob.
+   * @default - the Pushgateway's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * The `app.kubernetes.io/part-of` label.
+   * @default 'batch-monitoring'
+   */
+  readonly partOf?: string;
+  /**
+   * When the cleanup runs.
+   * @default Cron.daily() ('0 0 * * *')
+   */
+  readonly schedule?: Cron;
+  /**
+   * Time zone of `schedule` (an IANA name such as `Europe/Berlin`).
+   * @default - the kube-controller-manager's time zone, normally UTC
+   */
+  readonly timeZone?: string;
+  /**
+   * The longest time between two runs, which the `pushgateway-cleanup` job's alerts expect.
+   * @default - the longest gap between two runs of `schedule`; required when that cannot be worked out
+   */
+  readonly expectedInterval?: Duration;
+  /**
+   * Groups whose latest push is older than this are deleted. Keep it above the interval of every
+   * job that pushes, or the cleanup deletes groups of jobs that are merely waiting for their next run.
+   * @default Duration.days(7)
+   */
+  readonly maxAge?: Duration;
+  /**
+   * Jobs (values of the `job` label) whose groups are never deleted.
+   * @default - none
+   */
+  readonly excludeJobs?: string[];
+  /**
+   * Only groups of these jobs are considered.
+   * @default - every job
+   */
+  readonly jobs?: string[];
+  /**
+   * Report what would be deleted without deleting anything.
+   * @default false
+   */
+  readonly dryRun?: boolean;
+  /**
+   * Push each run's `batch_job_*` metrics as job `pushgateway-cleanup`, so the batch-job alerts
+   * watch the cleanup too.
+   * @default true
+   */
+  readonly pushMetrics?: boolean;
+  /**
+   * The Pushgateway base URL the cleanup calls, e.g. an https front of it.
+   * @default - the Pushgateway's in-cluster URL
+   */
+  readonly url?: string;
+  /**
+   * Basic-auth credentials, from a Secret.
+   * @default - the client Secret of the Pushgateway's web config, if any
+   */
+  readonly basicAuth?: CleanupBasicAuth;
+  /**
+   * CA certificate(s) to verify an https Pushgateway with.
+   * @default - the CA of the Pushgateway's web config, if any, else the image's default trust store
+   */
+  readonly caCertificate?: CleanupCaCertificate;
+  /**
+   * DELETE requests in flight at once.
+   * @default 4
+   */
+  readonly concurrency?: number;
+  /**
+   * Time limit of each HTTP request.
+   * @default Duration.seconds(10)
+   */
+  readonly requestTimeout?: Duration;
+  /**
+   * How long a run may take before Kubernetes stops it (`activeDeadlineSeconds`).
+   * @default Duration.minutes(10)
+   */
+  readonly activeDeadline?: Duration;
+  /**
+   * Retries of a failed run (`backoffLimit`).
+   * @default 2
+   */
+  readonly backoffLimit?: number;
+  /**
+   * How late a run may start and still run (`startingDeadlineSeconds`); above cdk8s-plus's 10s so
+   * that a busy controller does not skip a day.
+   * @default Duration.minutes(30)
+   */
+  readonly startingDeadline?: Duration;
+  /**
+   * Finished runs kept for inspection.
+   * @default 3
+   */
+  readonly successfulJobsRetained?: number;
+  /**
+   * Failed runs kept for inspection.
+   * @default 3
+   */
+  readonly failedJobsRetained?: number;
+  /**
+   * An official Node.js image (Node 20 or later), pinned by tag or digest.
+   * @default 'node:24.13.0-alpine'
+   */
+  readonly image?: string;
+  /**
+   * @default ImagePullPolicy.IF_NOT_PRESENT
+   */
+  readonly imagePullPolicy?: ImagePullPolicy;
+  /**
+   * CPU and memory of the container.
+   * @default - requests 10m / 64Mi, limits 500m / 192Mi
+   */
+  readonly resources?: ContainerResources;
+}
+
+/** Props for `CleanupCronJob`. */
+export interface CleanupCronJobProps extends CleanupCronJobOptions {
+  /** The Pushgateway to clean up. */
+  readonly pushgateway: Pushgateway;
+}
+
+const PROGRAM = 'pushgateway-cleanup.js';
+const PROGRAM_DIR = '/opt/pushgateway-cleanup';
+const CA_DIR = '/etc/pushgateway-ca';
+// The `node` user of the official Node.js images; numeric, so runAsNonRoot can verify it.
+const NODE_USER = 1000;
+const DEFAULT_IMAGE = 'node:24.13.0-alpine';
+
+/**
+ * A CronJob that deletes Pushgateway groups nobody has pushed to for longer than `maxAge`, with
+ * the `pushgateway-cleanup` program of this package mounted from a ConfigMap. The Pushgateway
+ * never expires groups by itself (upstream refuses a TTL), so without it groups of finished,
+ * renamed or per-run jobs pile up forever.
+ */
+export class CleanupCronJob extends Construct {
+  /** The `job` label the program pushes its own run metrics with. */
+  public static readonly METRICS_JOB = 'pushgateway-cleanup';
+
+  /** The program's source file, as shipped in this package. */
+  public static programPath(): string {
+    // From source (lib/) the program sits next to this file; compiled (build/lib/), it is in the
+    // package's lib/cleanup/, which `files` in package.json ships.
+    const candidates = [
+      path.join(__dirname, 'cleanup', PROGRAM),
+      path.join(__dirname, '..', '..', 'lib', 'cleanup', PROGRAM),
+    ];
+    const found = candidates.find((p) => fs.existsSync(p));
+    if (!found) throw new Error(`cannot find the cleanup program ${PROGRAM}; looked in ${candidates.join(', ')}: reinstall cdk8s-batch-monitoring`);
+    return found;
+  }
+
+  /** Name of the CronJob and its ConfigMap. */
+  public readonly name: string;
+  /** The schedule. */
+  public readonly schedule: Cron;
+  /** The longest expected time between two runs. */
+  public readonly interval: Duration;
+  /** How long a run may take. */
+  public readonly activeDeadline: Duration;
+  /** Age after which a group is deleted. */
+  public readonly maxAge: Duration;
+  /** Jobs never deleted. */
+  public readonly excludeJobs: string[];
+  /** Jobs considered (empty: all). */
+  public readonly jobs: string[];
+  /** Whether each run pushes its own `batch_job_*` metrics as job `METRICS_JOB`. */
+  public readonly pushMetrics: boolean;
+  /** The container arguments of the program. */
+  public readonly args: string[];
+  /** The CronJob. */
+  public readonly cronJob: CronJob;
+  /** The ConfigMap holding the program. */
+  public readonly configMap: ConfigMap;
+
+  constructor(scope: Construct, id: string, props: CleanupCronJobProps) {
+    super(scope, id);
+    const pushgateway = props.pushgateway;
+    this.name = props.name ?? 'pushgateway-cleanup';
+    checkDnsLabel(this, 'name', this.name, 52);
+    const namespace = props.namespace ?? pushgateway.namespace;
+    checkDnsLabel(this, 'namespace', namespace);
+    this.schedule = props.schedule ?? Cron.daily();
+    this.maxAge = props.maxAge ?? Duration.days(7);
+    checkPositive(this, 'maxAge', this.maxAge);
+    if (this.maxAge.toMilliseconds() % 1000 !== 0) {
+      throw invalidInput(this, 'maxAge', this.maxAge.toHumanString(), 'use whole seconds, e.g. Duration.days(7)');
+    }
+    const interval = props.expectedInterval ?? cronPeriod(this.schedule);
+    if (!interval) {
+      throw invalidInput(this, 'schedule', this.schedule.expressionString,
+        'cannot work out how often it runs (only numbers, *, ranges, steps and lists are understood): set expectedInterval, e.g. Duration.days(1)');
+    }
+    checkPositive(this, 'expectedInterval', interval);
+    this.interval = interval;
+    this.activeDeadline = props.activeDeadline ?? Duration.minutes(10);
+    checkPositive(this, 'activeDeadline', this.activeDeadline);
+    const startingDeadline = props.startingDeadline ?? Duration.minutes(30);
+    if (startingDeadline.toSeconds() <= 10) {
+      throw invalidInput(this, 'startingDeadline', startingDeadline.toHumanString(),
+        'use more than 10 seconds (e.g. Duration.minutes(30)): with less, a busy controller skips runs');
+    }
+    for (const [field, value] of Object.entries({
+      backoffLimit: props.backoffLimit, successfulJobsRetained: props.successfulJobsRetained, failedJobsRetained: props.failedJobsRetained,
+    })) {
+      if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 100)) {
+        throw invalidInput(this, field, value, 'use a whole number from 0 to 100');
+      }
+    }
+    const concurrency = props.concurrency ?? 4;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+      throw invalidInput(this, 'concurrency', concurrency, 'use a whole number from 1 to 64 (the Pushgateway applies writes one at a time anyway)');
+    }
+    const requestTimeout = props.requestTimeout ?? Duration.seconds(10);
+    checkPositive(this, 'requestTimeout', requestTimeout);
+    this.excludeJobs = [...(props.excludeJobs ?? [])];
+    this.jobs = [...(props.jobs ?? [])];
+    for (const [field, list] of Object.entries({ excludeJobs: this.excludeJobs, jobs: this.jobs })) {
+      for (const job of list) {
+        if (job.trim() === '') throw invalidInput(this, field, job, 'give a job name (the value of the job label)');
+      }
+    }
+    const both = this.jobs.find((job) => this.excludeJobs.includes(job));
+    if (both !== undefined) throw invalidInput(this, 'jobs', both, 'a job cannot be both in jobs and in excludeJobs: keep one');
+    this.pushMetrics = props.pushMetrics ?? true;
+    const url = props.url ?? pushgateway.url;
+    // A Pushgateway with a web config tells its clients which Secrets to authenticate and verify with.
+    const { username, password, ca } = pushgateway.clientAuth;
+    const basicAuth = props.basicAuth ?? (username && password
+      ? { secretName: username.secretName, usernameKey: username.key, passwordKey: password.key } : undefined);
+    const caCertificate = props.caCertificate ?? (ca ? CleanupCaCertificate.fromSecret(ca.secretName, ca.key) : undefined);
+    if (!/^https?:\/\/[^/\s@]+(\/\S*)?$/.test(url)) {
+      throw invalidInput(this, 'url', url, 'use an http:// or https:// base URL without credentials, e.g. "https://pushgateway.example.com"');
+    }
+    if (caCertificate && !url.startsWith('https://')) {
+      throw invalidInput(this, 'caCertificate', `${caCertificate.kind}/${caCertificate.name}`,
+        `a CA certificate is only used over https, but the URL is ${url}: set url to the https address, or drop caCertificate`);
+    }
+    if (basicAuth) checkDnsLabel(this, 'basicAuth.secretName', basicAuth.secretName, 253);
+    if (caCertificate) checkDnsLabel(this, 'caCertificate name', caCertificate.name, 253);
+    const image = props.image ?? DEFAULT_IMAGE;
+    if (!image.trim() || /\s/.test(image)) throw invalidInput(this, 'image', image, `use an image reference such as "${DEFAULT_IMAGE}"`);
+
+    const identity: ObjectIdentity = { name: this.name, component: 'cleanup', partOf: props.partOf ?? DEFAULT_PART_OF, version: imageVersion(image) };
+    const labels = objectLabels(identity);
+
+    this.configMap = new ConfigMap(this, 'Program', {
+      metadata: { name: this.name, namespace, labels },
+      data: { [PROGRAM]: fs.readFileSync(CleanupCronJob.programPath(), 'utf8') },
+    });
+
+    this.args = [
+      `--url=${url}`,
+      `--max-age=${toPrometheusDuration(this.maxAge)}`,
+      ...this.jobs.map((job) => `--job=${job}`),
+      ...this.excludeJobs.map((job) => `--exclude-job=${job}`),
+      `--concurrency=${concurrency}`,
+      `--timeout=${toPrometheusDuration(requestTimeout)}`,
+      ...(caCertificate ? [`--ca-file=${CA_DIR}/ca.crt`] : []),
+      ...(this.pushMetrics ? ['--push-metrics'] : []),
+      ...(props.dryRun ? ['--dry-run'] : []),
+    ];
+
+    this.cronJob = new CronJob(this, 'CronJob', {
+      metadata: { name: this.name, namespace, labels },
+      podMetadata: { labels: { ...labels, [Pushgateway.PUSHER_LABEL]: 'true' } },
+      schedule: this.schedule,
+      timeZone: props.timeZone,
+      concurrencyPolicy: ConcurrencyPolicy.FORBID,
+      startingDeadline,
+      successfulJobsRetained: props.successfulJobsRetained ?? 3,
+      failedJobsRetained: props.failedJobsRetained ?? 3,
+      activeDeadline: this.activeDeadline,
+      backoffLimit: props.backoffLimit ?? 2,
+      automountServiceAccountToken: false,
+      securityContext: { user: NODE_USER, group: NODE_USER, ensureNonRoot: true },
+      containers: [{
+        name: 'cleanup',
+        image,
+        imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
+        command: ['node', `${PROGRAM_DIR}/${PROGRAM}`],
+        args: this.args,
+        envVariables: basicAuth ? this.basicAuthEnv(basicAuth) : undefined,
+        resources: props.resources ?? {
+          cpu: { request: Cpu.millis(10), limit: Cpu.millis(500) },
+          memory: { request: Size.mebibytes(64), limit: Size.mebibytes(192) },
+        },
+        securityContext: {
+          user: NODE_USER,
+          group: NODE_USER,
+          ensureNonRoot: true,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+        },
+        volumeMounts: [
+          {
+            path: PROGRAM_DIR,
+            readOnly: true,
+            volume: Volume.fromConfigMap(this, 'ProgramVolume', this.configMap, { name: 'program', defaultMode: 0o444 }),
+          },
+          ...(caCertificate ? [{ path: CA_DIR, readOnly: true, volume: this.caVolume(caCertificate) }] : []),
+        ],
+      }],
+    });
+
+    // cdk8s-plus-27 cannot express a seccomp profile or dropping ALL capabilities (its Capability
+    // enum has no ALL); the restricted Pod Security Standard needs both.
+    ApiObject.of(this.cronJob).addJsonPatch(
+      JsonPatch.add('/spec/jobTemplate/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+      JsonPatch.add('/spec/jobTemplate/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+    );
+  }
+
+  private basicAuthEnv(auth: CleanupBasicAuth): Record<string, EnvValue> {
+    const secret = Secret.fromSecretName(this, 'BasicAuthSecret', auth.secretName);
+    return {
+      PUSHGATEWAY_USERNAME: EnvValue.fromSecretValue({ secret, key: auth.usernameKey ?? 'username' }),
+      PUSHGATEWAY_PASSWORD: EnvValue.fromSecretValue({ secret, key: auth.passwordKey ?? 'password' }),
+    };
+  }
+
+  private caVolume(ca: CleanupCaCertificate): Volume {
+    const items = { [ca.key]: { path: 'ca.crt' } };
+    if (ca.kind === 'Secret') {
+      return Volume.fromSecret(this, 'CaVolume', Secret.fromSecretName(this, 'CaSecret', ca.name), { name: 'ca', items, defaultMode: 0o444 });
+    }
+    return Volume.fromConfigMap(this, 'CaVolume', ConfigMap.fromConfigMapName(this, 'CaConfigMap', ca.name), { name: 'ca', items, defaultMode: 0o444 });
+  }
+}

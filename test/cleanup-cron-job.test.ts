@@ -1,0 +1,227 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Chart, Cron, Duration, Testing, Yaml } from 'cdk8s';
+import { describe, expect, it } from 'vitest';
+import { BatchMonitoringChart, CleanupCaCertificate, CleanupCronJob, CleanupCronJobOptions, Pushgateway } from '../lib';
+import { cronPeriod } from '../lib/cron-period';
+import { synth } from './helpers/synth';
+
+const PROGRAM = fs.readFileSync(path.join(__dirname, '..', 'lib', 'cleanup', 'pushgateway-cleanup.js'), 'utf8');
+
+function cleanupChart(options: CleanupCronJobOptions = {}) {
+  const chart = new Chart(Testing.app(), 'test', { namespace: 'monitoring' });
+  const pushgateway = new Pushgateway(chart, 'Pushgateway');
+  const cleanup = new CleanupCronJob(chart, 'Cleanup', { ...options, pushgateway });
+  return { chart, cleanup };
+}
+
+const podSpec = (cronJob: any) => cronJob.spec.jobTemplate.spec.template.spec;
+const container = (cronJob: any) => podSpec(cronJob).containers[0];
+
+describe('CleanupCronJob', () => {
+  it('defines a restricted daily CronJob running the program from a ConfigMap', async () => {
+    const s = synth(cleanupChart().chart);
+    // Only the cleanup's objects: the Pushgateway has its own snapshot.
+    const own = s.objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'cleanup');
+    expect(own.map((o) => o.kind)).toEqual(['ConfigMap', 'CronJob']);
+    await expect(Yaml.stringify(...own)).toMatchFileSnapshot('__snapshots__/cleanup-cron-job.k8s.yaml');
+
+    const cronJob = s.find('CronJob', 'pushgateway-cleanup');
+    expect(cronJob.metadata.namespace).toBe('monitoring');
+    expect(cronJob.spec).toMatchObject({
+      schedule: '0 0 * * *',
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 1800,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: { spec: { activeDeadlineSeconds: 600, backoffLimit: 2 } },
+    });
+    expect(cronJob.spec.jobTemplate.spec.template.metadata.labels).toMatchObject({
+      [Pushgateway.PUSHER_LABEL]: 'true',
+      'app.kubernetes.io/name': 'pushgateway-cleanup',
+      'app.kubernetes.io/component': 'cleanup',
+    });
+
+    const c = container(cronJob);
+    expect(c.image).toMatch(/^node:\d+\.\d+\.\d+-alpine$/);
+    expect(c.imagePullPolicy).toBe('IfNotPresent');
+    expect(c.command).toEqual(['node', '/opt/pushgateway-cleanup/pushgateway-cleanup.js']);
+    expect(c.args).toEqual([
+      '--url=http://pushgateway.monitoring.svc:9091', '--max-age=7d', '--concurrency=4', '--timeout=10s', '--push-metrics',
+    ]);
+    expect(c.env).toBeUndefined();
+    expect(c.resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '192Mi' } });
+    expect(c.securityContext).toEqual({
+      runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] },
+    });
+    expect(podSpec(cronJob).securityContext).toMatchObject({
+      runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(podSpec(cronJob).automountServiceAccountToken).toBe(false);
+    expect(podSpec(cronJob).restartPolicy).toBe('Never');
+
+    // The very same file the command runs, mounted read-only.
+    const configMap = s.find('ConfigMap', 'pushgateway-cleanup');
+    expect(configMap.data['pushgateway-cleanup.js']).toBe(PROGRAM);
+    expect(c.volumeMounts).toEqual([{ name: 'program', mountPath: '/opt/pushgateway-cleanup', readOnly: true }]);
+    expect(podSpec(cronJob).volumes).toEqual([{ name: 'program', configMap: { name: 'pushgateway-cleanup', defaultMode: 0o444 } }]);
+  });
+
+  it('passes exclusions, job filters, dry run and timings as arguments', () => {
+    const { chart } = cleanupChart({
+      maxAge: Duration.hours(36), excludeJobs: ['keep-me', 'team/etl'], jobs: ['a', 'team/etl2'], dryRun: true, pushMetrics: false,
+      concurrency: 2, requestTimeout: Duration.seconds(30), schedule: Cron.schedule({ minute: '30', hour: '*/6' }),
+      timeZone: 'Europe/Berlin', startingDeadline: Duration.hours(1), activeDeadline: Duration.minutes(20), backoffLimit: 0,
+      successfulJobsRetained: 1, failedJobsRetained: 5,
+    });
+    const cronJob = synth(chart).find('CronJob');
+    expect(container(cronJob).args).toEqual([
+      '--url=http://pushgateway.monitoring.svc:9091', '--max-age=1d12h', '--job=a', '--job=team/etl2',
+      '--exclude-job=keep-me', '--exclude-job=team/etl', '--concurrency=2', '--timeout=30s', '--dry-run',
+    ]);
+    expect(cronJob.spec).toMatchObject({
+      schedule: '30 */6 * * *', timeZone: 'Europe/Berlin', startingDeadlineSeconds: 3600,
+      successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 5,
+      jobTemplate: { spec: { activeDeadlineSeconds: 1200, backoffLimit: 0 } },
+    });
+  });
+
+  it('takes basic-auth credentials from a Secret only', () => {
+    const { chart } = cleanupChart({ basicAuth: { secretName: 'pushgateway-auth', passwordKey: 'pass' } });
+    const s = synth(chart);
+    expect(container(s.find('CronJob')).env).toEqual([
+      { name: 'PUSHGATEWAY_USERNAME', valueFrom: { secretKeyRef: { name: 'pushgateway-auth', key: 'username' } } },
+      { name: 'PUSHGATEWAY_PASSWORD', valueFrom: { secretKeyRef: { name: 'pushgateway-auth', key: 'pass' } } },
+    ]);
+    expect(s.all('Secret')).toEqual([]);
+  });
+
+  it.each([
+    ['a Secret', CleanupCaCertificate.fromSecret('pushgateway-tls'), { secret: { secretName: 'pushgateway-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } }],
+    ['a ConfigMap', CleanupCaCertificate.fromConfigMap('trust-bundle', 'root.pem'), { configMap: { name: 'trust-bundle', items: [{ key: 'root.pem', path: 'ca.crt' }], defaultMode: 0o444 } }],
+  ])('verifies an https Pushgateway with a CA from %s', (_what, caCertificate, source) => {
+    const { chart } = cleanupChart({ url: 'https://pushgateway.monitoring.svc:9091', caCertificate });
+    const cronJob = synth(chart).find('CronJob');
+    expect(container(cronJob).args).toContain('--ca-file=/etc/pushgateway-ca/ca.crt');
+    expect(container(cronJob).args).toContain('--url=https://pushgateway.monitoring.svc:9091');
+    expect(container(cronJob).volumeMounts).toContainEqual({ name: 'ca', mountPath: '/etc/pushgateway-ca', readOnly: true });
+    expect(podSpec(cronJob).volumes).toContainEqual({ name: 'ca', ...source });
+  });
+
+  it('follows a secured Pushgateway: https URL, its client Secret and its CA', () => {
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'monitoring' });
+    const pushgateway = new Pushgateway(chart, 'Pushgateway', {
+      webConfig: { secretName: 'pushgateway-web-config', tlsSecretName: 'pushgateway-tls', clientSecretName: 'pushgateway-client' },
+    });
+    new CleanupCronJob(chart, 'Cleanup', { pushgateway });
+    const cronJob = synth(chart).find('CronJob', 'pushgateway-cleanup');
+    const env = container(cronJob).env;
+    expect(container(cronJob).args).toContain('--url=https://pushgateway.monitoring.svc:9091');
+    expect(env).toContainEqual({ name: 'PUSHGATEWAY_USERNAME', valueFrom: { secretKeyRef: { name: 'pushgateway-client', key: 'username' } } });
+    expect(env).toContainEqual({ name: 'PUSHGATEWAY_PASSWORD', valueFrom: { secretKeyRef: { name: 'pushgateway-client', key: 'password' } } });
+    expect(JSON.stringify(podSpec(cronJob).volumes)).toContain('"secretName":"pushgateway-tls"');
+    expect(JSON.stringify(container(cronJob))).toContain('--ca-file=');
+  });
+
+  it('finds its program both from source and from the compiled package', () => {
+    expect(CleanupCronJob.programPath()).toBe(path.join(__dirname, '..', 'lib', 'cleanup', 'pushgateway-cleanup.js'));
+  });
+
+  it.each([
+    ['a starting deadline of 10s', { startingDeadline: Duration.seconds(10) }, /invalid startingDeadline "10 seconds": use more than 10 seconds/],
+    ['a zero max age', { maxAge: Duration.seconds(0) }, /invalid maxAge/],
+    ['a max age in fractions of a second', { maxAge: Duration.millis(1500) }, /invalid maxAge ".*": use whole seconds/],
+    ['an invalid name', { name: 'Cleanup' }, /invalid name "Cleanup"/],
+    ['a concurrency of 0', { concurrency: 0 }, /invalid concurrency 0: use a whole number from 1 to 64/],
+    ['a negative backoff limit', { backoffLimit: -1 }, /invalid backoffLimit -1/],
+    ['a job both kept and considered', { jobs: ['a'], excludeJobs: ['a'] }, /invalid jobs "a": a job cannot be both/],
+    ['an empty excluded job', { excludeJobs: [''] }, /invalid excludeJobs ""/],
+    ['a URL with credentials', { url: 'http://user:pw@pushgateway:9091' }, /invalid url .*without credentials/],
+    ['a CA certificate over http', { caCertificate: CleanupCaCertificate.fromSecret('tls') }, /invalid caCertificate "Secret\/tls": a CA certificate is only used over https/],
+    ['a schedule whose interval cannot be worked out', { schedule: Cron.schedule({ minute: '0', hour: '0', weekDay: 'MON' }) }, /invalid schedule "0 0 \* \* MON": cannot work out how often it runs .*set expectedInterval/],
+    ['an image with spaces', { image: 'node 24' }, /invalid image "node 24"/],
+  ])('fails for %s', (_what, options, message) => {
+    expect(() => cleanupChart(options as CleanupCronJobOptions)).toThrow(message);
+  });
+
+  it('names the construct path in its errors', () => {
+    expect(() => cleanupChart({ concurrency: 0 })).toThrow(/^test\/Cleanup: invalid concurrency/);
+  });
+});
+
+describe('cronPeriod', () => {
+  it.each([
+    ['0 0 * * *', Duration.days(1)],
+    ['*/15 * * * *', Duration.minutes(15)],
+    ['30 */6 * * *', Duration.hours(6)],
+    ['0 3 * * 1', Duration.days(7)],
+    ['0 3 * * 1-5', Duration.days(3)],
+    ['0 0 1 * *', Duration.days(31)],
+    ['0 9,17 * * *', Duration.hours(16)],
+  ])('gives the longest gap of %s', (expression, expected) => {
+    expect(cronPeriod(Cron.schedule(parseCron(expression)))?.toMinutes()).toBe(expected.toMinutes());
+  });
+
+  it('gives up on names it does not parse', () => {
+    expect(cronPeriod(Cron.schedule({ minute: '0', hour: '0', weekDay: 'SUN' }))).toBeUndefined();
+    expect(cronPeriod(Cron.schedule({ minute: '61', hour: '0' }))).toBeUndefined();
+  });
+});
+
+function parseCron(expression: string) {
+  const [minute, hour, day, month, weekDay] = expression.split(' ');
+  return { minute, hour, day, month, weekDay };
+}
+
+describe('BatchMonitoringChart cleanup', () => {
+  it('includes the cleanup and registers its job for the alerts', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'chart');
+    const s = synth(chart);
+    expect(s.find('CronJob', 'pushgateway-cleanup').metadata.namespace).toBe('monitoring');
+    expect(chart.cleanup?.node.path).toBe('chart/Cleanup');
+    expect(chart.jobs.map((j) => [j.name, j.interval.toSeconds(), j.maxDuration.toSeconds()])).toEqual([['pushgateway-cleanup', 86_400, 300]]);
+  });
+
+  it('passes cleanup options through and registers the expected interval', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'chart', {
+      cleanup: { schedule: Cron.hourly(), maxAge: Duration.days(2), activeDeadline: Duration.minutes(4) },
+    });
+    expect(container(synth(chart).find('CronJob')).args).toContain('--max-age=2d');
+    expect(chart.jobs[0].interval.toMinutes()).toBe(60);
+    expect(chart.jobs[0].maxDuration.toSeconds()).toBe(120);
+  });
+
+  it('registers the expected interval given for a schedule it cannot read', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'chart', {
+      cleanup: { schedule: Cron.schedule({ minute: '0', hour: '0', weekDay: 'SUN' }), expectedInterval: Duration.days(7), maxAge: Duration.days(14) },
+    });
+    expect(synth(chart).find('CronJob').spec.schedule).toBe('0 0 * * SUN');
+    expect(chart.jobs[0].interval.toDays()).toBe(7);
+  });
+
+  it('can leave the cleanup out', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'chart', { cleanupEnabled: false });
+    expect(synth(chart).all('CronJob')).toEqual([]);
+    expect(chart.cleanup).toBeUndefined();
+    expect(chart.jobs).toEqual([]);
+  });
+
+  it('does not register a job that pushes no metrics', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'chart', { cleanup: { pushMetrics: false } });
+    expect(chart.jobs).toEqual([]);
+  });
+
+  it('accepts a job whose interval the max age covers, or that is excluded', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'chart', { cleanup: { excludeJobs: ['monthly'] } });
+    chart.addJob({ name: 'weekly', interval: Duration.days(6), maxDuration: Duration.hours(1) });
+    chart.addJob({ name: 'monthly', interval: Duration.days(31), maxDuration: Duration.hours(1) });
+    expect(chart.jobs.map((j) => j.name)).toEqual(['pushgateway-cleanup', 'weekly', 'monthly']);
+  });
+
+  it('fails for a job the cleanup would delete before it is overdue', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'chart');
+    expect(() => chart.addJob({ name: 'weekly', interval: Duration.days(7), maxDuration: Duration.hours(1) }))
+      .toThrow(/^chart: invalid interval of job weekly "7 days": the cleanup deletes groups older than 7 days.*raise cleanup.maxAge, or add the job to cleanup.excludeJobs/);
+  });
+});
