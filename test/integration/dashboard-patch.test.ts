@@ -10,17 +10,16 @@ import { findBinary } from '../helpers/binaries';
 import { synth } from '../helpers/synth';
 
 const kubectl = findBinary('kubectl', 'kubernetes-client');
-const FIXTURE = path.join(__dirname, '..', 'fixtures', 'grafana-deployment.yaml');
-const DIST_PATCH = path.join(__dirname, '..', '..', 'dist', 'grafana-dashboard-batch-jobs.patch.json');
-
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dashboard-patch-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'grafana-deployment.yaml');
+const DIST_PATCH = path.join(__dirname, '..', '..', 'dist', 'grafana-dashboard-batch-jobs.patch.json');
+
 /** `kubectl patch --local`: applies a JSON patch to a manifest file without a cluster. */
 function patchLocally(manifest: string, patch: string): { status: number | null; stdout: string; stderr: string } {
-  const patchFile = path.join(tmp, `patch-${Math.random().toString(36).slice(2)}.json`);
-  fs.writeFileSync(patchFile, patch);
-  const r = spawnSync(kubectl!, ['patch', '--local', '-f', manifest, '--type=json', '--patch-file', patchFile, '-o', 'yaml'], { encoding: 'utf8' });
+  // --patch rather than --patch-file: it works with every kubectl, Debian's old one included.
+  const r = spawnSync(kubectl!, ['patch', '--local', '-f', manifest, '--type=json', '--patch', patch, '-o', 'yaml'], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
