@@ -64,10 +64,11 @@ export async function waitForHttp(url: string, proc: RunningProcess, timeoutMs =
 
 /**
  * Starts Debian's prometheus-pushgateway on 127.0.0.1 with a free port. `args` are the flags the
- * construct synthesized; the listen address is replaced so the test never binds another address.
+ * construct synthesized; the listen address is replaced so the test never binds another address
+ * (`port` restarts one on the port it had).
  */
-export async function startPushgateway(binary: string, args: string[] = []): Promise<RunningProcess & { url: string; port: number }> {
-  const port = await freePort();
+export async function startPushgateway(binary: string, args: string[] = [], port?: number): Promise<RunningProcess & { url: string; port: number }> {
+  port ??= await freePort();
   const flags = [...args.filter((a) => !a.startsWith('--web.listen-address')), `--web.listen-address=127.0.0.1:${port}`];
   // Debian's build defaults --persistence.file to a shared /var/lib/prometheus/pushgateway.data;
   // an empty value restores upstream's default (memory only), so tests never share state.

@@ -12,6 +12,7 @@ import { synth } from '../helpers/synth';
 const pushgatewayBinary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
 const prometheusBinary = findBinary('prometheus', 'prometheus');
 const wrapper = path.resolve(__dirname, '..', '..', 'lib', 'push-wrapper', 'push-metrics.sh');
+const program = path.resolve(__dirname, '..', '..', 'lib', 'cleanup', 'pushgateway-cleanup.js');
 
 const NOW = Duration.seconds(0);
 
@@ -19,7 +20,8 @@ const NOW = Duration.seconds(0);
  * The whole loop with real parts: a job pushes through the synthesized wrapper to the real
  * Pushgateway started with the synthesized args, the real Prometheus scrapes it as the synthesized
  * ServiceMonitor says (honor_labels, path) and evaluates the synthesized rules, and alerts fire
- * and clear. Only the `for` durations are shortened, through the constructs' own props.
+ * and clear, and the cleanup program reclaims a stale group. Only the `for` durations are
+ * shortened, through the constructs' own props.
  */
 describe.skipIf(!pushgatewayBinary || !prometheusBinary)('end to end: job, Pushgateway, Prometheus, alerts', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-'));
@@ -116,6 +118,38 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary)('end to end: job, Pushg
     expect(active(all, 'PushgatewayDown')[0].labels).toMatchObject({ job: 'pushgateway', namespace: 'monitoring' });
     // The job's last values are still held through the scrape gap: no false BatchJobFailure.
     expect(active(all, 'BatchJobFailure')).toEqual([]);
+  });
+
+  test('back up with its persisted data; the cleanup program deletes a stale group, whose series goes stale in Prometheus', async () => {
+    // Same port, so that the scrape target Prometheus knows comes back.
+    pgw = await startPushgateway(pushgatewayBinary!, args, pgw.port);
+    await waitForAlerts('after the Pushgateway came back', (a) => active(a, 'PushgatewayDown').length === 0);
+    const push = await fetch(`${pgw.url}/metrics/job/e2e-retired/job_id/run-17`, {
+      method: 'POST', body: '# TYPE batch_job_success gauge\nbatch_job_success 1\n',
+    });
+    expect(push.status).toBe(200);
+    const query = async (q: string) => ((await (await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as any).data.result;
+    const retired = 'batch_job_success{job="e2e-retired"}';
+    await waitUntil('the retired group is scraped', async () => (await query(retired)).length === 1);
+
+    // The program ages groups by the Pushgateway's clock, whose Date header has whole seconds.
+    await new Promise((r) => setTimeout(r, 3_500));
+    const cleanup = spawnSync('node', [program, '--url', pgw.url, '--max-age', '2s', '--job', 'e2e-retired'], { encoding: 'utf8' });
+    expect(cleanup.status, cleanup.stderr).toBe(0);
+    expect(cleanup.stdout).toMatch(/^deleted \{job="e2e-retired",job_id="run-17"\}/m);
+    // The Pushgateway no longer exposes the group, so the next scrape marks its series stale.
+    await waitUntil('the retired series is stale', async () => (await query(retired)).length === 0);
+    expect(await query('batch_job_success{job="e2e-backup"}')).toHaveLength(1);
+    seen.push('after the cleanup: batch_job_success{job="e2e-retired"} gone from Prometheus, e2e-backup kept');
     console.log(`alert states seen, in order:\n  ${seen.join('\n  ')}`);
   });
 });
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms`);
+}
