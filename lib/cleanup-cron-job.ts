@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import {
   ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, EnvValue, ImagePullPolicy,
@@ -7,6 +6,7 @@ import {
 } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { cronPeriod } from './cron-period';
+import { packageFilePath } from './package-file';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels } from './object-labels';
 import { toPrometheusDuration } from './prometheus-duration';
 import { Pushgateway } from './pushgateway';
@@ -201,15 +201,7 @@ export class CleanupCronJob extends Construct {
 
   /** The program's source file, as shipped in this package. */
   public static programPath(): string {
-    // From source (lib/) the program sits next to this file; compiled (build/lib/), it is in the
-    // package's lib/cleanup/, which `files` in package.json ships.
-    const candidates = [
-      path.join(__dirname, 'cleanup', PROGRAM),
-      path.join(__dirname, '..', '..', 'lib', 'cleanup', PROGRAM),
-    ];
-    const found = candidates.find((p) => fs.existsSync(p));
-    if (!found) throw new Error(`cannot find the cleanup program ${PROGRAM}; looked in ${candidates.join(', ')}: reinstall cdk8s-batch-monitoring`);
-    return found;
+    return packageFilePath(`lib/cleanup/${PROGRAM}`);
   }
 
   /** Name of the CronJob and its ConfigMap. */
