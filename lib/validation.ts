@@ -110,7 +110,8 @@ function cronProblem(spec: string): string | undefined {
       if (extraSlashes.length > 0 || bounds.length > 2 || (step !== undefined && !/^\d+$/.test(step))) return `the ${name} field "${fields[i]}" is malformed`;
       if (step !== undefined && Number(step) === 0) return `the ${name} field "${fields[i]}" has a step of 0`;
       if (range === '*' || range === '?') continue;
-      const values = bounds.map((b) => (/^\d+$/.test(b) ? Number(b) : names?.indexOf(b.toLowerCase()) ?? -1));
+      // Names count from the field's minimum: JAN is 1, SUN is 0.
+      const values = bounds.map((b) => (/^\d+$/.test(b) ? Number(b) : names?.includes(b.toLowerCase()) ? min + names.indexOf(b.toLowerCase()) : -1));
       const bad = bounds.find((_, j) => values[j] === -1 || values[j] < min || values[j] > max);
       if (bad !== undefined) return `the ${name} field allows ${min} to ${max}${names ? ` or ${names[0].toUpperCase()}-${names[names.length - 1].toUpperCase()}` : ''}, not "${bad}"`;
       if (values.length === 2 && values[0] > values[1]) return `the ${name} range "${range}" ends before it starts`;

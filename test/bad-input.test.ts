@@ -71,7 +71,8 @@ function backup(overrides: Partial<MonitoredCronJobProps> = {}, chart = monitori
 const DNS_FIX = /lower-case letters, digits and '-', starting and ending with a letter or digit/;
 const LABEL_VALUE_FIX = /use at most 63 letters, digits, "-", "_" or "\.", starting and ending with a letter or digit/;
 const POSITIVE_FIX = /use a duration greater than zero, e\.g\. Duration\.minutes\(5\)/;
-const CRON_FIX = /use five fields "minute hour day-of-month month day-of-week" as Kubernetes reads them/;
+// The reason, then how a schedule is written.
+const cronFix = (reason: string) => new RegExp(`^${reason}: use five fields "minute hour day-of-month month day-of-week" as Kubernetes reads them`);
 
 const CASES: BadInput[] = [
   // Pushgateway
@@ -236,13 +237,13 @@ const CASES: BadInput[] = [
   { name: 'with a max age in fractions of a second', build: () => cleanup({ maxAge: Duration.millis(1500) }),
     path: 'test/Cleanup', field: 'maxAge', value: '1 second 500 millis', fix: /use whole seconds, e\.g\. Duration\.days\(7\)/ },
   { name: 'with minute 61 in the cleanup schedule', build: () => cleanup({ schedule: Cron.schedule({ minute: '61', hour: '0' }) }),
-    path: 'test/Cleanup', field: 'schedule', value: '61 0 * * *', fix: /the minute field allows 0 to 59, not "61"/ },
+    path: 'test/Cleanup', field: 'schedule', value: '61 0 * * *', fix: cronFix('the minute field allows 0 to 59, not "61"') },
   { name: 'with a cleanup schedule of 4 fields, even with an expected interval', build: () => cleanup({ schedule: Cron.schedule({ minute: '0', hour: '0', weekDay: '' }), expectedInterval: Duration.days(1) }),
-    path: 'test/Cleanup', field: 'schedule', value: '0 0 * * ', fix: /it has 4 fields, not 5/ },
+    path: 'test/Cleanup', field: 'schedule', value: '0 0 * * ', fix: cronFix('it has 4 fields, not 5') },
   { name: 'with a time zone in the cleanup schedule', build: () => cleanup({ schedule: Cron.schedule({ minute: 'CRON_TZ=Europe/Berlin 0', hour: '0' }) }),
-    path: 'test/Cleanup', field: 'schedule', value: 'CRON_TZ=Europe/Berlin 0 0 * * *', fix: /set timeZone instead/ },
+    path: 'test/Cleanup', field: 'schedule', value: 'CRON_TZ=Europe/Berlin 0 0 * * *', fix: cronFix('Kubernetes refuses a time zone in the schedule \\(set timeZone instead\\)') },
   { name: 'with day of week 8 in the cleanup schedule', build: () => cleanup({ schedule: Cron.schedule({ minute: '0', hour: '0', weekDay: '1-8' }), expectedInterval: Duration.days(7), maxAge: Duration.days(14) }),
-    path: 'test/Cleanup', field: 'schedule', value: '0 0 * * 1-8', fix: /the day-of-week field allows 0 to 6 or SUN-SAT, not "8"/ },
+    path: 'test/Cleanup', field: 'schedule', value: '0 0 * * 1-8', fix: cronFix('the day-of-week field allows 0 to 6 or SUN-SAT, not "8"') },
   { name: 'with a cleanup schedule whose interval cannot be worked out', build: () => cleanup({ schedule: Cron.schedule({ minute: '0', hour: '0', weekDay: 'MON' }), maxAge: Duration.days(14) }),
     path: 'test/Cleanup', field: 'schedule', value: '0 0 * * MON', fix: /set expectedInterval, e\.g\. Duration\.days\(1\)/ },
   { name: 'with an expected interval shorter than the cleanup schedule', build: () => cleanup({ schedule: Cron.weekly(), expectedInterval: Duration.days(1), maxAge: Duration.days(14) }),
@@ -284,9 +285,9 @@ const CASES: BadInput[] = [
   { name: 'with wrapCommand but no command', build: () => backup({ wrapCommand: true, containers: [{ name: 'backup', image: 'backup:1' }] }),
     path: 'test/Backup', field: 'container "backup" command', value: null, fix: /give the container an explicit `command`.*or set wrapCommand: false/ },
   { name: 'with minute 61 in a CronJob schedule', build: () => backup({ schedule: Cron.schedule({ minute: '61', hour: '3' }) }),
-    path: 'test/Backup', field: 'schedule', value: '61 3 * * *', fix: /the minute field allows 0 to 59, not "61"/ },
+    path: 'test/Backup', field: 'schedule', value: '61 3 * * *', fix: cronFix('the minute field allows 0 to 59, not "61"') },
   { name: 'with a month name that does not exist', build: () => backup({ schedule: Cron.schedule({ minute: '0', hour: '3', month: 'JAN-SMARCH' }), interval: Duration.days(366) }, monitoring({ cleanupEnabled: false })),
-    path: 'test/Backup', field: 'schedule', value: '0 3 * JAN-SMARCH *', fix: /the month field allows 1 to 12 or JAN-DEC, not "SMARCH"/ },
+    path: 'test/Backup', field: 'schedule', value: '0 3 * JAN-SMARCH *', fix: cronFix('the month field allows 1 to 12 or JAN-DEC, not "SMARCH"') },
   { name: 'with an interval shorter than the schedule', build: () => backup({ schedule: Cron.weekly(), interval: Duration.days(1) }),
     path: 'test/Backup', field: 'interval', value: '1 day', fix: /leaves up to 7 days between runs, so BatchJobNotRunning would fire between runs: raise interval/ },
   { name: 'with a starting deadline below 10 seconds', build: () => backup({ startingDeadline: Duration.seconds(5) }),
