@@ -78,7 +78,8 @@ export interface CleanupCronJobOptions {
    */
   readonly timeZone?: string;
   /**
-   * The longest time between two runs, which the `pushgateway-cleanup` job's alerts expect.
+   * The longest time between two runs, which the `pushgateway-cleanup` job's alerts expect; at
+   * least the longest gap between two runs of `schedule`.
    * @default - the longest gap between two runs of `schedule`; required when that cannot be worked out
    */
   readonly expectedInterval?: Duration;

@@ -17,7 +17,10 @@ export interface MonitoredCronJobProps extends CronJobProps {
    * At most 52 characters, the CronJob name limit.
    */
   readonly jobName: string;
-  /** How often the job is expected to succeed, e.g. `Duration.hours(24)` for a daily schedule. */
+  /**
+   * How often the job is expected to succeed, e.g. `Duration.hours(24)` for a daily schedule; at
+   * least the longest gap between two runs of `schedule`.
+   */
   readonly interval: Duration;
   /** The longest a run may take before it counts as too slow. */
   readonly maxDuration: Duration;

@@ -152,7 +152,8 @@ export interface PushgatewayProps {
    */
   readonly networkPolicy?: boolean;
   /**
-   * Who may push, besides Prometheus which may always scrape.
+   * Who may push, besides Prometheus which may always scrape. Needs the NetworkPolicy; empty only
+   * together with an `ingress`.
    * @default - pods in any namespace that carry the label `batch-monitoring.io/pusher: "true"` (`Pushgateway.PUSHER_LABEL`)
    */
   readonly pushers?: PushgatewayPeer[];

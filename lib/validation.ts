@@ -98,7 +98,7 @@ export function checkCronSchedule(scope: InputScope, field: string, schedule: Cr
 function cronProblem(spec: string): string | undefined {
   if (spec.includes('TZ')) return 'Kubernetes refuses a time zone in the schedule (set timeZone instead)';
   if (spec.startsWith('@')) {
-    return CRON_DESCRIPTORS.includes(spec) || /^@every\s+(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(spec) ? undefined : `unknown descriptor ${spec}`;
+    return CRON_DESCRIPTORS.includes(spec) || /^@every (\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(spec) ? undefined : `unknown descriptor ${spec}`;
   }
   const fields = spec.split(/\s+/).filter((f) => f !== '');
   if (fields.length !== 5) return `it has ${fields.length} fields, not 5`;
