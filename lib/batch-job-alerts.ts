@@ -274,6 +274,7 @@ export class BatchJobAlerts extends Construct {
     checkDnsLabel(this, 'cronJob.name', cronJob.name, 52);
     checkDnsLabel(this, 'cronJob.namespace', cronJob.namespace);
     checkPositive(this, `interval of CronJob "${cronJob.name}"`, cronJob.interval);
+    if (cronJob.grace) checkPositive(this, `grace of CronJob "${cronJob.name}"`, cronJob.grace);
     this.checkStaticLabels(`CronJob "${cronJob.name}"`, cronJob.labels ?? {});
     const key = `${cronJob.namespace}/${cronJob.name}`;
     if (this.cronJobGroups.has(key)) {
@@ -412,6 +413,8 @@ export class BatchJobAlerts extends Construct {
     }
     checkPositive(this, `interval of job "${job.name}"`, job.interval);
     checkPositive(this, `maxDuration of job "${job.name}"`, job.maxDuration);
+    // Without grace, every run that starts a little late or takes its time would count as missing.
+    if (job.grace) checkPositive(this, `grace of job "${job.name}"`, job.grace);
     if (job.maxDuration.toMilliseconds() > job.interval.toMilliseconds()) {
       throw invalidInput(this, `maxDuration of job "${job.name}"`, job.maxDuration.toHumanString(),
         `a run may not take longer than the interval between runs (${job.interval.toHumanString()}): lower maxDuration or raise interval`);

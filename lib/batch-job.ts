@@ -42,7 +42,7 @@ export interface BatchJob {
   readonly maxDuration: Duration;
   /**
    * Extra time after `interval` before a missing success alerts, so that a run that starts late
-   * or takes a while does not page anyone.
+   * or takes a while does not page anyone. Greater than zero.
    * @default - a quarter of `interval`, at least 5 minutes and at most 2 hours
    */
   readonly grace?: Duration;

@@ -91,7 +91,7 @@ export class BatchMonitoringChart extends Chart {
   public addJob(job: BatchJob): BatchJob {
     checkDnsLabel(this, 'job name', job.name);
     if (this._jobs.some((j) => j.name === job.name)) {
-      throw invalidInput(this, 'job name', job.name, 'each job is declared once: remove the second addJob() call or give the job another name');
+      throw invalidInput(this, 'job name', job.name, 'each job is declared once (a MonitoredCronJob declares its own): remove the second addJob() call or MonitoredCronJob, or give the job another name');
     }
     this.checkCleanupSpares(job);
     this.alerts.addJob(job);

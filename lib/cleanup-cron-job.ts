@@ -10,7 +10,7 @@ import { packageFilePath } from './package-file';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels } from './object-labels';
 import { toPrometheusDuration } from './prometheus-duration';
 import { Pushgateway } from './pushgateway';
-import { checkDnsLabel, checkPositive, invalidInput } from './validation';
+import { checkCronSchedule, checkDnsLabel, checkLabelValue, checkPositive, invalidInput } from './validation';
 
 /** Where the cleanup finds the CA certificate(s) of a Pushgateway served over https. */
 export class CleanupCaCertificate {
@@ -78,7 +78,8 @@ export interface CleanupCronJobOptions {
    */
   readonly timeZone?: string;
   /**
-   * The longest time between two runs, which the `pushgateway-cleanup` job's alerts expect.
+   * The longest time between two runs, which the `pushgateway-cleanup` job's alerts expect; at
+   * least the longest gap between two runs of `schedule`.
    * @default - the longest gap between two runs of `schedule`; required when that cannot be worked out
    */
   readonly expectedInterval?: Duration;
@@ -240,12 +241,18 @@ export class CleanupCronJob extends Construct {
     if (this.maxAge.toMilliseconds() % 1000 !== 0) {
       throw invalidInput(this, 'maxAge', this.maxAge.toHumanString(), 'use whole seconds, e.g. Duration.days(7)');
     }
-    const interval = props.expectedInterval ?? cronPeriod(this.schedule);
+    checkCronSchedule(this, 'schedule', this.schedule);
+    const period = cronPeriod(this.schedule);
+    const interval = props.expectedInterval ?? period;
     if (!interval) {
       throw invalidInput(this, 'schedule', this.schedule.expressionString,
         'cannot work out how often it runs (only numbers, *, ranges, steps and lists are understood): set expectedInterval, e.g. Duration.days(1)');
     }
     checkPositive(this, 'expectedInterval', interval);
+    if (period && interval.toMilliseconds() < period.toMilliseconds()) {
+      throw invalidInput(this, 'expectedInterval', interval.toHumanString(),
+        `the schedule "${this.schedule.expressionString}" leaves up to ${period.toHumanString()} between runs, so its alerts would fire between runs: raise expectedInterval to at least that, or leave it out`);
+    }
     this.interval = interval;
     this.activeDeadline = props.activeDeadline ?? Duration.minutes(10);
     checkPositive(this, 'activeDeadline', this.activeDeadline);
@@ -295,6 +302,7 @@ export class CleanupCronJob extends Construct {
     const image = props.image ?? DEFAULT_IMAGE;
     if (!image.trim() || /\s/.test(image)) throw invalidInput(this, 'image', image, `use an image reference such as "${DEFAULT_IMAGE}"`);
 
+    if (props.partOf !== undefined) checkLabelValue(this, 'partOf', props.partOf);
     const identity: ObjectIdentity = { name: this.name, component: 'cleanup', partOf: props.partOf ?? DEFAULT_PART_OF, version: imageVersion(image) };
     const labels = objectLabels(identity);
 

@@ -1,3 +1,5 @@
+import { checkDnsLabel, invalidInput } from './validation';
+
 /**
  * How Grafana in a flavour loads dashboard ConfigMaps.
  */
@@ -47,11 +49,16 @@ export interface KubePrometheusStackOptions {
 export class KubePrometheusFlavour {
   /** kube-prometheus (the jsonnet manifests of prometheus-operator/kube-prometheus). */
   public static kubePrometheus(options: KubePrometheusOptions = {}): KubePrometheusFlavour {
+    const where = 'KubePrometheusFlavour.kubePrometheus()';
     const namespace = options.namespace ?? 'monitoring';
+    checkDnsLabel(where, 'namespace', namespace);
+    const prometheusServiceAccount = options.prometheusServiceAccount ?? 'prometheus-k8s';
+    checkDnsLabel(where, 'prometheusServiceAccount', prometheusServiceAccount, 253);
+    for (const ns of options.discoverableNamespaces ?? []) checkDnsLabel(where, 'discoverableNamespaces entry', ns);
     return new KubePrometheusFlavour({
       name: 'kube-prometheus',
       namespace,
-      prometheusServiceAccount: options.prometheusServiceAccount ?? 'prometheus-k8s',
+      prometheusServiceAccount,
       discoverableNamespaces: options.discoverableNamespaces ?? ['default', 'kube-system', namespace],
       monitorLabels: {},
       // kube-prometheus's own rules carry these; anyone who tightened ruleSelector relies on them
@@ -62,13 +69,16 @@ export class KubePrometheusFlavour {
 
   /** kube-prometheus-stack (the prometheus-community Helm chart). */
   public static kubePrometheusStack(options: KubePrometheusStackOptions): KubePrometheusFlavour {
+    const where = 'KubePrometheusFlavour.kubePrometheusStack()';
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.release) || options.release.length > 53) {
-      throw new Error(`KubePrometheusFlavour.kubePrometheusStack: invalid release ${JSON.stringify(options.release)}: `
-        + 'use the Helm release name of kube-prometheus-stack, as in `helm list -n monitoring` (lower-case letters, digits, "-")');
+      throw invalidInput(where, 'release', options.release,
+        'use the Helm release name of kube-prometheus-stack, as in `helm list -n monitoring` (lower-case letters, digits, "-")');
     }
+    const namespace = options.namespace ?? 'monitoring';
+    checkDnsLabel(where, 'namespace', namespace);
     return new KubePrometheusFlavour({
       name: 'kube-prometheus-stack',
-      namespace: options.namespace ?? 'monitoring',
+      namespace,
       prometheusServiceAccount: `${options.release}-kube-prometheus-prometheus`,
       discoverableNamespaces: undefined,
       monitorLabels: { release: options.release },

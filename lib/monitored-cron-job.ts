@@ -3,9 +3,10 @@ import { Capability, ConfigMap, Container, ContainerProps, CronJob, CronJobProps
 import { Construct } from 'constructs';
 import { BatchJob } from './batch-job';
 import { BatchMonitoringChart } from './batch-monitoring-chart';
+import { cronPeriod } from './cron-period';
 import { readPackageFile } from './package-file';
 import { Pushgateway } from './pushgateway';
-import { invalidInput } from './validation';
+import { checkCronSchedule, checkDnsLabel, invalidInput } from './validation';
 
 /** Props for `MonitoredCronJob`. */
 export interface MonitoredCronJobProps extends CronJobProps {
@@ -16,7 +17,10 @@ export interface MonitoredCronJobProps extends CronJobProps {
    * At most 52 characters, the CronJob name limit.
    */
   readonly jobName: string;
-  /** How often the job is expected to succeed, e.g. `Duration.hours(24)` for a daily schedule. */
+  /**
+   * How often the job is expected to succeed, e.g. `Duration.hours(24)` for a daily schedule; at
+   * least the longest gap between two runs of `schedule`.
+   */
   readonly interval: Duration;
   /** The longest a run may take before it counts as too slow. */
   readonly maxDuration: Duration;
@@ -64,6 +68,12 @@ export class MonitoredCronJob extends CronJob {
 
   constructor(scope: Construct, id: string, props: MonitoredCronJobProps) {
     const { monitoring, jobName, interval, maxDuration, grace, alertLabels, wrapCommand, containers, ...cronJobProps } = props;
+    // cdk8s-plus refuses these itself, but without naming the construct or the value.
+    const path = scope.node.path ? `${scope.node.path}/${id}` : id;
+    if (cronJobProps.startingDeadline && cronJobProps.startingDeadline.toSeconds({ integral: false }) < 10) {
+      throw invalidInput(path, 'startingDeadline', cronJobProps.startingDeadline.toHumanString(),
+        'use at least 10 seconds, the CronJob controller\'s check period (the default is 5 minutes)');
+    }
     super(scope, id, {
       // cdk8s-plus's 10s default lets a busy controller skip a run without a trace.
       startingDeadline: Duration.minutes(5),
@@ -76,6 +86,13 @@ export class MonitoredCronJob extends CronJob {
     });
     if (jobName.length > 52) {
       throw invalidInput(this, 'jobName', jobName, 'use at most 52 characters: Kubernetes limits CronJob names to 52');
+    }
+    checkDnsLabel(this, 'jobName', jobName, 52);
+    checkCronSchedule(this, 'schedule', props.schedule);
+    const period = cronPeriod(props.schedule);
+    if (period && interval.toMilliseconds() < period.toMilliseconds()) {
+      throw invalidInput(this, 'interval', interval.toHumanString(),
+        `the schedule "${props.schedule.expressionString}" leaves up to ${period.toHumanString()} between runs, so BatchJobNotRunning would fire between runs: raise interval to at least that`);
     }
     this.pushgateway = monitoring.pushgateway;
     this.wrapCommand = wrapCommand ?? false;

@@ -8,7 +8,7 @@ import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels, selectorLa
 import { toGoDuration, toPrometheusDuration } from './prometheus-duration';
 import { PushgatewayPeer } from './pushgateway-peer';
 import { PushgatewayClientAuth, PushgatewayIngress, PushgatewayWebConfig } from './pushgateway-web-config';
-import { checkDnsLabel, checkKubernetesLabels, checkPort, checkPositive, checkUrlPath, invalidInput } from './validation';
+import { checkDnsLabel, checkKubernetesLabels, checkLabelValue, checkPort, checkPositive, checkUrlPath, invalidInput } from './validation';
 
 /** Access modes a Pushgateway volume can be claimed with. */
 export enum PushgatewayVolumeAccessMode {
@@ -152,7 +152,8 @@ export interface PushgatewayProps {
    */
   readonly networkPolicy?: boolean;
   /**
-   * Who may push, besides Prometheus which may always scrape.
+   * Who may push, besides Prometheus which may always scrape. Needs the NetworkPolicy; empty only
+   * together with an `ingress`.
    * @default - pods in any namespace that carry the label `batch-monitoring.io/pusher: "true"` (`Pushgateway.PUSHER_LABEL`)
    */
   readonly pushers?: PushgatewayPeer[];
@@ -302,6 +303,28 @@ export class Pushgateway extends Construct {
       if (labels) checkKubernetesLabels(this, field, labels);
     }
     if (props.persistenceExistingClaim !== undefined) checkDnsLabel(this, 'persistenceExistingClaim', props.persistenceExistingClaim, 253);
+    if (!persistence) {
+      // Settings of a volume that is not there would be silently ignored.
+      const volumeSettings: Record<string, string | undefined> = {
+        persistenceSize: props.persistenceSize && String(toQuantity(props.persistenceSize).value),
+        persistenceStorageClass: props.persistenceStorageClass,
+        persistenceAccessMode: props.persistenceAccessMode,
+        persistenceExistingClaim: props.persistenceExistingClaim,
+      };
+      const unused = Object.keys(volumeSettings).find((field) => volumeSettings[field] !== undefined);
+      if (unused) {
+        throw invalidInput(this, unused, volumeSettings[unused], `it only applies with persistence: drop ${unused}, or set persistence: true`);
+      }
+    }
+    if (props.networkPolicy === false && props.pushers) {
+      throw invalidInput(this, 'pushers', props.pushers.map((peer) => peer._toKube()),
+        'pushers only take effect through the NetworkPolicy, which networkPolicy: false leaves out: drop pushers, or set networkPolicy: true');
+    }
+    if ((props.networkPolicy ?? true) && props.pushers?.length === 0 && !props.ingress) {
+      throw invalidInput(this, 'pushers', [],
+        'with the NetworkPolicy and no ingress, nobody could push: name who may push, or leave pushers out to admit pods labelled batch-monitoring.io/pusher: "true"');
+    }
+    if (props.partOf !== undefined) checkLabelValue(this, 'partOf', props.partOf);
 
     const identity: ObjectIdentity = {
       name: this.name,

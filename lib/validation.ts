@@ -1,12 +1,19 @@
-import { Duration } from 'cdk8s';
+import { Cron, Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
+
+/**
+ * Where bad input was given: a construct (its path is named), or, for values built outside any
+ * construct such as `KubePrometheusFlavour.kubePrometheusStack()`, the factory's name.
+ */
+export type InputScope = IConstruct | string;
 
 /**
  * Builds the error every construct throws for bad input: where it happened (construct path), which
  * field, the bad value and how to fix it, so the message alone is enough to act on.
  */
-export function invalidInput(scope: IConstruct, field: string, value: unknown, fix: string): Error {
-  return new Error(`${scope.node.path}: invalid ${field} ${JSON.stringify(value)}: ${fix}`);
+export function invalidInput(scope: InputScope, field: string, value: unknown, fix: string): Error {
+  const where = typeof scope === 'string' ? scope : scope.node.path;
+  return new Error(`${where}: invalid ${field} ${JSON.stringify(value)}: ${fix}`);
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -14,7 +21,7 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** An RFC 1123 DNS label (object names of Services, namespaces, most objects), at most `maxLength` characters. */
-export function checkDnsLabel(scope: IConstruct, field: string, value: string, maxLength = 63): void {
+export function checkDnsLabel(scope: InputScope, field: string, value: string, maxLength = 63): void {
   if (value.length > maxLength || !DNS_LABEL.test(value)) {
     throw invalidInput(scope, field, value,
       `use at most ${maxLength} lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. "pushgateway")`);
@@ -22,16 +29,21 @@ export function checkDnsLabel(scope: IConstruct, field: string, value: string, m
 }
 
 /** Kubernetes label keys and values, as the API server checks them. */
-export function checkKubernetesLabels(scope: IConstruct, field: string, labels: Record<string, string>): void {
+export function checkKubernetesLabels(scope: InputScope, field: string, labels: Record<string, string>): void {
   for (const [key, value] of Object.entries(labels)) {
     const name = key.includes('/') ? key.split('/')[1] : key;
     if (!LABEL_NAME.test(key) || name.length > 63 || key.length > 253 + 64) {
       throw invalidInput(scope, `${field} key`, key, 'use an optional DNS prefix and "/", then at most 63 letters, digits, "-", "_" or "."');
     }
-    if (value.length > 63 || !LABEL_VALUE.test(value)) {
-      throw invalidInput(scope, `${field}["${key}"]`, value,
-        'use at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, or ""');
-    }
+    checkLabelValue(scope, `${field}["${key}"]`, value);
+  }
+}
+
+/** A Kubernetes label value, e.g. a prop that ends up as `app.kubernetes.io/part-of`. */
+export function checkLabelValue(scope: InputScope, field: string, value: string): void {
+  if (value.length > 63 || !LABEL_VALUE.test(value)) {
+    throw invalidInput(scope, field, value,
+      'use at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, or ""');
   }
 }
 
@@ -58,4 +70,52 @@ export function checkUrlPath(scope: IConstruct, field: string, value: string): v
   if (!/^[A-Za-z0-9\-._~/]+$/.test(value)) {
     throw invalidInput(scope, field, value, 'use only letters, digits and "-", ".", "_", "~", "/"');
   }
+}
+
+const CRON_FIELDS: Array<{ name: string; min: number; max: number; names?: string[] }> = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] },
+  { name: 'day-of-week', min: 0, max: 6, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
+];
+const CRON_DESCRIPTORS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+
+/**
+ * A CronJob schedule as the API server accepts it (robfig/cron's standard parser: five fields,
+ * numbers, month and weekday names, `*`, `?`, ranges, steps and lists, or a descriptor such as
+ * `@daily`), so that a typo fails here rather than at `kubectl apply`. `Cron` itself checks nothing.
+ */
+export function checkCronSchedule(scope: InputScope, field: string, schedule: Cron): void {
+  const expression = schedule.expressionString;
+  const problem = cronProblem(expression.trim());
+  if (problem) {
+    throw invalidInput(scope, field, expression,
+      `${problem}: use five fields "minute hour day-of-month month day-of-week" as Kubernetes reads them, e.g. Cron.schedule({ minute: '0', hour: '3' }) for "0 3 * * *"`);
+  }
+}
+
+function cronProblem(spec: string): string | undefined {
+  if (spec.includes('TZ')) return 'Kubernetes refuses a time zone in the schedule (set timeZone instead)';
+  if (spec.startsWith('@')) {
+    return CRON_DESCRIPTORS.includes(spec) || /^@every (\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(spec) ? undefined : `unknown descriptor ${spec}`;
+  }
+  const fields = spec.split(/\s+/).filter((f) => f !== '');
+  if (fields.length !== 5) return `it has ${fields.length} fields, not 5`;
+  for (let i = 0; i < 5; i++) {
+    const { name, min, max, names } = CRON_FIELDS[i];
+    for (const part of fields[i].split(',')) {
+      const [range, step, ...extraSlashes] = part.split('/');
+      const bounds = range.split('-');
+      if (extraSlashes.length > 0 || bounds.length > 2 || (step !== undefined && !/^\d+$/.test(step))) return `the ${name} field "${fields[i]}" is malformed`;
+      if (step !== undefined && Number(step) === 0) return `the ${name} field "${fields[i]}" has a step of 0`;
+      if (range === '*' || range === '?') continue;
+      // Names count from the field's minimum: JAN is 1, SUN is 0.
+      const values = bounds.map((b) => (/^\d+$/.test(b) ? Number(b) : names?.includes(b.toLowerCase()) ? min + names.indexOf(b.toLowerCase()) : -1));
+      const bad = bounds.find((_, j) => values[j] === -1 || values[j] < min || values[j] > max);
+      if (bad !== undefined) return `the ${name} field allows ${min} to ${max}${names ? ` or ${names[0].toUpperCase()}-${names[names.length - 1].toUpperCase()}` : ''}, not "${bad}"`;
+      if (values.length === 2 && values[0] > values[1]) return `the ${name} range "${range}" ends before it starts`;
+    }
+  }
+  return undefined;
 }
