@@ -143,7 +143,9 @@ export class BatchJobAlerts extends Construct {
   private readonly chunkGroups: PrometheusRuleSpecGroups[][] = [];
   private readonly chunks: PrometheusRule[] = [];
   private readonly ruleLabels: Record<string, string>;
-  private readonly groupBytes = new Map<PrometheusRuleSpecGroups, number>();
+  private readonly gatewayBytes: number;
+  // The job and CronJob groups with their sizes, kept sorted by name.
+  private readonly sorted: Array<{ group: PrometheusRuleSpecGroups; bytes: number }> = [];
 
   constructor(scope: Construct, id: string, props: BatchJobAlertsProps) {
     super(scope, id);
@@ -167,6 +169,7 @@ export class BatchJobAlerts extends Construct {
     const flavour = props.flavour ?? this.pushgateway.flavour;
     this.ruleLabels = { ...this.pushgateway.labels, ...flavour.ruleLabels() };
     this.gateway = this.gatewayGroup();
+    this.gatewayBytes = bytesOf(this.gateway);
     this.pack();
   }
 
@@ -272,7 +275,7 @@ export class BatchJobAlerts extends Construct {
       ],
     };
     this.jobGroups.set(job.name, group);
-    this.pack();
+    this.insert(group);
     return group;
   }
 
@@ -321,8 +324,21 @@ export class BatchJobAlerts extends Construct {
       })],
     };
     this.cronJobGroups.set(key, group);
-    this.pack();
+    this.insert(group);
     return group;
+  }
+
+  /** Adds a group where it sorts (a binary search, not a sort per call: a thousand jobs stay fast). */
+  private insert(group: PrometheusRuleSpecGroups): void {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid].group.name < group.name) lo = mid + 1;
+      else hi = mid;
+    }
+    this.sorted.splice(lo, 0, { group, bytes: bytesOf(group) });
+    this.pack();
   }
 
   /**
@@ -332,22 +348,27 @@ export class BatchJobAlerts extends Construct {
    * next fit needs, so the ones already created stay non-empty.
    */
   private pack(): void {
-    const sorted = [...this.jobGroups.values(), ...this.cronJobGroups.values()].sort(byName);
-    const filled: PrometheusRuleSpecGroups[][] = [[this.gateway]];
-    let bytes = this.bytesOf(this.gateway);
-    for (const group of sorted) {
-      const size = this.bytesOf(group);
-      if (bytes + size > GROUP_BYTES_PER_RULE) {
-        filled.push([]);
+    const ends: number[] = [];
+    let bytes = this.gatewayBytes;
+    this.sorted.forEach((entry, i) => {
+      if (bytes + entry.bytes > GROUP_BYTES_PER_RULE) {
+        ends.push(i);
         bytes = 0;
       }
-      filled[filled.length - 1].push(group);
-      bytes += size;
-    }
-    filled.forEach((groups, i) => {
+      bytes += entry.bytes;
+    });
+    ends.push(this.sorted.length);
+    let from = 0;
+    ends.forEach((to, i) => {
       if (i === this.chunks.length) this.addChunk();
+      const groups = this.sorted.slice(from, to).map((entry) => entry.group);
       // Sorted by name within each PrometheusRule, as a reviewer would look them up.
-      this.chunkGroups[i].splice(0, Infinity, ...groups.sort(byName));
+      if (i === 0) {
+        const at = groups.findIndex((g) => g.name > this.gateway.name);
+        groups.splice(at === -1 ? groups.length : at, 0, this.gateway);
+      }
+      this.chunkGroups[i].splice(0, Infinity, ...groups);
+      from = to;
     });
   }
 
@@ -363,15 +384,6 @@ export class BatchJobAlerts extends Construct {
       },
       spec: { groups },
     }));
-  }
-
-  private bytesOf(group: PrometheusRuleSpecGroups): number {
-    let size = this.groupBytes.get(group);
-    if (size === undefined) {
-      size = Buffer.byteLength(JSON.stringify(group));
-      this.groupBytes.set(group, size);
-    }
-    return size;
   }
 
   /** The alerts about the Pushgateway itself and about pushes to any of its groups. */
@@ -506,8 +518,9 @@ export class BatchJobAlerts extends Construct {
   }
 }
 
-function byName(a: PrometheusRuleSpecGroups, b: PrometheusRuleSpecGroups): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+/** Size of a rule group as compact JSON, which is how the API server and kubectl store it. */
+function bytesOf(group: PrometheusRuleSpecGroups): number {
+  return Buffer.byteLength(JSON.stringify(group));
 }
 
 function seconds(duration: Duration): number {
