@@ -106,9 +106,13 @@ const DEFAULT_FOR = Duration.minutes(5);
 const REJECTED_PUSH_WINDOW = Duration.hours(1);
 // Labels the rules set themselves; a job's static labels may not set them.
 const RESERVED_LABELS = ['alertname', 'job', 'severity'];
+// Bytes of rule groups (as compact JSON) per PrometheusRule. Far below etcd's request limit (1.5 MiB),
+// and with the object's metadata still below the 256 KiB (262,144 bytes) that client-side
+// `kubectl apply` can keep in its last-applied-configuration annotation.
+const GROUP_BYTES_PER_RULE = 200_000;
 
 /**
- * A PrometheusRule with the batch-job alerts for one Pushgateway: `BatchJobFailure`,
+ * The PrometheusRules with the batch-job alerts for one Pushgateway: `BatchJobFailure`,
  * `BatchJobDurationHigh` and `BatchJobNotRunning` for every job added with `addJob` (one rule group
  * per job, with the job's own thresholds), and `BatchJobPushFailed`, `PushgatewayDown` and
  * `PushgatewayPushesRejected` once for the Pushgateway.
@@ -116,11 +120,14 @@ const RESERVED_LABELS = ['alertname', 'job', 'severity'];
  * Every expression selects the Pushgateway's series by the target labels `namespace` and `service`
  * and aggregates away `pod`, `endpoint` and `container`, which change when the Pushgateway pod is
  * replaced; recent values are bridged over scrape gaps (`scrapeGapTolerance`).
+ *
+ * The rule groups fill PrometheusRules of at most about 200 kB each (`<name>-rules`, then
+ * `<name>-rules-2`, `<name>-rules-3`, ...), so that a thousand jobs stay within Kubernetes' object
+ * size limits. The split depends only on the set of groups, not on the order of the add calls; the
+ * Pushgateway's own group is always in the first one.
  */
 export class BatchJobAlerts extends Construct {
-  /** The PrometheusRule. */
-  public readonly rule: PrometheusRule;
-  /** The PrometheusRule's name, `<name>-rules`. */
+  /** The name of the first PrometheusRule, `<name>-rules`; the next ones append `-2`, `-3`, ... */
   public readonly ruleName: string;
   /** The Pushgateway the rules are about. */
   public readonly pushgateway: Pushgateway;
@@ -131,13 +138,21 @@ export class BatchJobAlerts extends Construct {
   private readonly jobGroups = new Map<string, PrometheusRuleSpecGroups>();
   private readonly cronJobGroups = new Map<string, PrometheusRuleSpecGroups>();
   private readonly kubeStateMetricsJob: string;
-  private readonly groups: PrometheusRuleSpecGroups[] = [];
+  private readonly gateway: PrometheusRuleSpecGroups;
+  // The groups of each PrometheusRule, in the order of `chunks`; `pack` refills them.
+  private readonly chunkGroups: PrometheusRuleSpecGroups[][] = [];
+  private readonly chunks: PrometheusRule[] = [];
+  private readonly ruleLabels: Record<string, string>;
+  private readonly gatewayBytes: number;
+  // The job and CronJob groups with their sizes, kept sorted by name.
+  private readonly sorted: Array<{ group: PrometheusRuleSpecGroups; bytes: number }> = [];
 
   constructor(scope: Construct, id: string, props: BatchJobAlertsProps) {
     super(scope, id);
     this.pushgateway = props.pushgateway;
     const name = props.name ?? this.pushgateway.name;
-    checkDnsLabel(this, 'name', name, 253 - '-rules'.length);
+    // Room for the suffix of the further PrometheusRules, `-rules-<n>`.
+    checkDnsLabel(this, 'name', name, 253 - '-rules-9999'.length);
     this.ruleName = `${name}-rules`;
     const namespace = this.pushgateway.namespace;
     this.prefix = `${namespace}.${name}`;
@@ -152,15 +167,18 @@ export class BatchJobAlerts extends Construct {
     this.kubeStateMetricsJob = props.kubeStateMetricsJob ?? 'kube-state-metrics';
 
     const flavour = props.flavour ?? this.pushgateway.flavour;
-    this.groups.push(this.gatewayGroup());
-    this.rule = new PrometheusRule(this, 'Resource', {
-      metadata: {
-        name: this.ruleName,
-        namespace,
-        labels: { ...this.pushgateway.labels, ...flavour.ruleLabels() },
-      },
-      spec: { groups: this.groups },
-    });
+    this.ruleLabels = { ...this.pushgateway.labels, ...flavour.ruleLabels() };
+    this.gateway = this.gatewayGroup();
+    this.gatewayBytes = bytesOf(this.gateway);
+    this.pack();
+  }
+
+  /**
+   * The PrometheusRules holding the groups added so far: one, plus one more each time the groups
+   * outgrow the size budget.
+   */
+  public get rules(): PrometheusRule[] {
+    return [...this.chunks];
   }
 
   /** The jobs added so far, in the order they were added. */
@@ -257,9 +275,7 @@ export class BatchJobAlerts extends Construct {
       ],
     };
     this.jobGroups.set(job.name, group);
-    this.groups.push(group);
-    // Sorted by name, so the output does not depend on the order of addJob calls.
-    this.groups.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.insert(group);
     return group;
   }
 
@@ -309,9 +325,66 @@ export class BatchJobAlerts extends Construct {
       })],
     };
     this.cronJobGroups.set(key, group);
-    this.groups.push(group);
-    this.groups.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.insert(group);
     return group;
+  }
+
+  /** Adds a group where it sorts (a binary search, not a sort per call: a thousand jobs stay fast). */
+  private insert(group: PrometheusRuleSpecGroups): void {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid].group.name < group.name) lo = mid + 1;
+      else hi = mid;
+    }
+    this.sorted.splice(lo, 0, { group, bytes: bytesOf(group) });
+    this.pack();
+  }
+
+  /**
+   * Distributes the groups over the PrometheusRules: the Pushgateway group first, then the others
+   * sorted by name, each PrometheusRule filled up to the byte budget (next fit), so that the result
+   * depends only on the set of groups. Adding a group never lowers the number of PrometheusRules
+   * next fit needs, so the ones already created stay non-empty.
+   */
+  private pack(): void {
+    const ends: number[] = [];
+    let bytes = this.gatewayBytes;
+    this.sorted.forEach((entry, i) => {
+      if (bytes + entry.bytes > GROUP_BYTES_PER_RULE) {
+        ends.push(i);
+        bytes = 0;
+      }
+      bytes += entry.bytes;
+    });
+    ends.push(this.sorted.length);
+    let from = 0;
+    ends.forEach((to, i) => {
+      if (i === this.chunks.length) this.addChunk();
+      const groups = this.sorted.slice(from, to).map((entry) => entry.group);
+      // Sorted by name within each PrometheusRule, as a reviewer would look them up.
+      if (i === 0) {
+        const at = groups.findIndex((g) => g.name > this.gateway.name);
+        groups.splice(at === -1 ? groups.length : at, 0, this.gateway);
+      }
+      this.chunkGroups[i].splice(0, Infinity, ...groups);
+      from = to;
+    });
+  }
+
+  private addChunk(): void {
+    const n = this.chunks.length + 1;
+    const groups: PrometheusRuleSpecGroups[] = [];
+    this.chunkGroups.push(groups);
+    this.chunks.push(new PrometheusRule(this, n === 1 ? 'Resource' : `Resource${n}`, {
+      metadata: {
+        name: n === 1 ? this.ruleName : `${this.ruleName}-${n}`,
+        namespace: this.pushgateway.namespace,
+        labels: { ...this.ruleLabels },
+      },
+      spec: { groups },
+    }));
   }
 
   /** The alerts about the Pushgateway itself and about pushes to any of its groups. */
@@ -446,6 +519,11 @@ export class BatchJobAlerts extends Construct {
         `another BatchJobAlerts already defines PrometheusRule ${namespace}/${this.ruleName}: give this one another \`name\``);
     }
   }
+}
+
+/** Size of a rule group as compact JSON, which is how the API server and kubectl store it. */
+function bytesOf(group: PrometheusRuleSpecGroups): number {
+  return Buffer.byteLength(JSON.stringify(group));
 }
 
 function seconds(duration: Duration): number {

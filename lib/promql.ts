@@ -53,7 +53,17 @@ export function constantByLabel(metric: string, label: string, constants: Record
     byValue.set(value, [...(byValue.get(value) ?? []), labelValue]);
   }
   if (byValue.size === 0) return `group by (${label}) (${selector(metric, [matcher(label, '.*', '!~')])})`;
-  return [...byValue.keys()].sort((a, b) => a - b)
-    .map((value) => `${value} * group by (${label}) (${selector(metric, [matcher(label, anyOf(byValue.get(value)!.sort()), '=~')])})`)
-    .join(' or ');
+  return balancedOr([...byValue.keys()].sort((a, b) => a - b)
+    .map((value) => `${value} * group by (${label}) (${selector(metric, [matcher(label, anyOf(byValue.get(value)!.sort()), '=~')])})`));
+}
+
+/**
+ * `a or b or c ...` nested as a balanced tree of parenthesized halves: a flat chain of a few hundred
+ * terms is a tree too deep for parsers such as Grafana's (lezer-promql gives up near 200). Equal to
+ * the flat chain when the terms select disjoint series.
+ */
+function balancedOr(terms: string[]): string {
+  if (terms.length <= 8) return terms.join(' or ');
+  const half = Math.ceil(terms.length / 2);
+  return `(${balancedOr(terms.slice(0, half))}) or (${balancedOr(terms.slice(half))})`;
 }

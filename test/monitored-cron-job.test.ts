@@ -49,7 +49,7 @@ describe('MonitoredCronJob', () => {
     expect(configMap.data['push-metrics.sh']).toBe(readPackageFile('lib/push-wrapper/push-metrics.sh'));
     expect(pod.spec.volumes).toEqual([{ name: 'push-wrapper', configMap: { name: 'daily-backup-push-wrapper' } }]);
     expect(job.job).toMatchObject({ name: 'daily-backup' });
-    const cronAlert = s.find('PrometheusRule').spec.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === 'BatchCronJobNoRecentSuccess');
+    const cronAlert = s.all('PrometheusRule').flatMap((r) => r.spec.groups).flatMap((g: any) => g.rules).find((r: any) => r.alert === 'BatchCronJobNoRecentSuccess');
     expect(cronAlert.labels.cronjob).toBe('daily-backup');
     expect(cronAlert.expr).toContain('namespace="monitoring",cronjob="daily-backup"');
     expect(chart.jobs.map((j) => j.name)).toContain('daily-backup');

@@ -29,8 +29,8 @@ function rulesFile(): string {
   // The chart takes DNS-label job names only; the alerts themselves quote any name.
   chart.alerts.addJob({ name: WEIRD, interval: Duration.hours(1), maxDuration: Duration.minutes(10) });
   for (const name of ['nightly-report', 'hourly-export', 'paused']) chart.alerts.addCronJob({ name, namespace: 'reports', interval: Duration.hours(1) });
-  const rule = synth(chart).find('PrometheusRule');
-  return stringify({ groups: rule.spec.groups });
+  // Every PrometheusRule's groups: a large chart splits them over several.
+  return stringify({ groups: synth(chart).all('PrometheusRule').flatMap((r) => r.spec.groups) });
 }
 
 /** One run of a job: when it pushed (minute), its result and duration, and its grouping labels. */
@@ -193,8 +193,8 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
 
   it('promtool check rules accepts the PrometheusRule committed in dist/', () => {
     const docs = parseAllDocuments(readFileSync(join(__dirname, '../../dist/batch-monitoring.k8s.yaml'), 'utf8')).map((d) => d.toJS());
-    const rule = docs.find((d) => d?.kind === 'PrometheusRule');
-    writeFileSync(join(dir, 'dist-rules.yml'), stringify({ groups: rule.spec.groups }));
+    const groups = docs.filter((d) => d?.kind === 'PrometheusRule').flatMap((d) => d.spec.groups);
+    writeFileSync(join(dir, 'dist-rules.yml'), stringify({ groups }));
     // 4 jobs (3 examples + the cleanup) x 3 alerts + 3 Pushgateway alerts + the MonitoredCronJob's kube-state-metrics alert
     expect(run(['check', 'rules', 'dist-rules.yml'])).toContain('SUCCESS: 16 rules found');
   });

@@ -34,7 +34,7 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary)('end to end: job, Pushg
   const container = s.find('Deployment').spec.template.spec.containers[0];
   const args = (container.args as string[]).map((a) => a.replace('=/data/', `=${dir}/`));
   const endpoint = s.find('ServiceMonitor').spec.endpoints[0];
-  const rules = s.find('PrometheusRule').spec.groups;
+  const rules = s.all('PrometheusRule').flatMap((r) => r.spec.groups);
   const seen: string[] = [];
 
   let pgw: Awaited<ReturnType<typeof startPushgateway>>;
