@@ -11,7 +11,7 @@ import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
 import { isPromLabelName, matcher, selector } from './promql';
 import { Pushgateway } from './pushgateway';
-import { checkDnsLabel, checkPositive, invalidInput } from './validation';
+import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput } from './validation';
 
 /**
  * How long each alert's condition must hold before it fires (the rule's `for`). Zero fires at the
@@ -484,14 +484,7 @@ export class BatchJobAlerts extends Construct {
     if (this.jobGroups.has(job.name)) {
       throw invalidInput(this, 'job name', job.name, 'each job is added once: remove the second addJob() call or give the job another name');
     }
-    checkPositive(this, `interval of job "${job.name}"`, job.interval);
-    checkPositive(this, `maxDuration of job "${job.name}"`, job.maxDuration);
-    // Without grace, every run that starts a little late or takes its time would count as missing.
-    if (job.grace) checkPositive(this, `grace of job "${job.name}"`, job.grace);
-    if (job.maxDuration.toMilliseconds() > job.interval.toMilliseconds()) {
-      throw invalidInput(this, `maxDuration of job "${job.name}"`, job.maxDuration.toHumanString(),
-        `a run may not take longer than the interval between runs (${job.interval.toHumanString()}): lower maxDuration or raise interval`);
-    }
+    checkJobThresholds(this, job);
     this.checkStaticLabels(`job "${job.name}"`, job.labels ?? {});
   }
 

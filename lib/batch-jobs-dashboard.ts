@@ -6,7 +6,7 @@ import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { buildDashboard } from './dashboard-model';
 import { objectLabels } from './object-labels';
 import { Pushgateway } from './pushgateway';
-import { checkDnsLabel, checkPositive, invalidInput } from './validation';
+import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput } from './validation';
 
 /** Dashboard settings, as `BatchMonitoringChart` takes them. */
 export interface BatchJobsDashboardOptions {
@@ -152,8 +152,7 @@ export class BatchJobsDashboard extends Construct {
     if (this._jobs.some((j) => j.name === job.name)) {
       throw invalidInput(this, 'job name', job.name, 'add each job once: remove the second addJob() call or give the job another name');
     }
-    checkPositive(this, `interval of job ${job.name}`, job.interval);
-    checkPositive(this, `maxDuration of job ${job.name}`, job.maxDuration);
+    checkJobThresholds(this, job);
     this._jobs.push(job);
     return job;
   }

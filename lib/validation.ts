@@ -1,5 +1,6 @@
 import { Cron, Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import type { BatchJob } from './batch-job';
 
 /**
  * Where bad input was given: a construct (its path is named), or, for values built outside any
@@ -118,4 +119,16 @@ function cronProblem(spec: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A job's thresholds, checked the same way wherever a job is added (chart, alerts, dashboard). */
+export function checkJobThresholds(scope: IConstruct, job: BatchJob): void {
+  checkPositive(scope, `interval of job "${job.name}"`, job.interval);
+  checkPositive(scope, `maxDuration of job "${job.name}"`, job.maxDuration);
+  // Without grace, every run that starts a little late or takes its time would count as missing.
+  if (job.grace) checkPositive(scope, `grace of job "${job.name}"`, job.grace);
+  if (job.maxDuration.toMilliseconds() > job.interval.toMilliseconds()) {
+    throw invalidInput(scope, `maxDuration of job "${job.name}"`, job.maxDuration.toHumanString(),
+      `a run may not take longer than the interval between runs (${job.interval.toHumanString()}): lower maxDuration or raise interval`);
+  }
 }

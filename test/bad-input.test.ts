@@ -225,7 +225,7 @@ const CASES: BadInput[] = [
   { name: 'with a job added twice to the dashboard', build: () => { const c = monitoring(); c.dashboard.addJob(nightly); c.dashboard.addJob(nightly); },
     path: 'test/Dashboard', field: 'job name', value: 'nightly', fix: /add each job once/ },
   { name: 'with a zero interval on the dashboard', build: () => monitoring().dashboard.addJob({ ...nightly, interval: Duration.seconds(0) }),
-    path: 'test/Dashboard', field: 'interval of job nightly', value: '0 seconds', fix: POSITIVE_FIX },
+    path: 'test/Dashboard', field: 'interval of job "nightly"', value: '0 seconds', fix: POSITIVE_FIX },
 
   // CleanupCronJob
   { name: 'with a cleanup name longer than a CronJob name may be', build: () => cleanup({ name: 'c'.repeat(53) }),

@@ -257,8 +257,9 @@ describe('BatchJobsDashboard', () => {
   });
 
   it('fails for a job with a zero interval or max duration', () => {
-    expect(() => standalone().addJob({ ...JOBS[0], interval: Duration.seconds(0) })).toThrow(/invalid interval of job daily-backup/);
-    expect(() => standalone().addJob({ ...JOBS[0], maxDuration: Duration.seconds(0) })).toThrow(/invalid maxDuration of job daily-backup/);
+    expect(() => standalone().addJob({ ...JOBS[0], interval: Duration.seconds(0) })).toThrow(/invalid interval of job "daily-backup"/);
+    expect(() => standalone().addJob({ ...JOBS[0], maxDuration: Duration.seconds(0) })).toThrow(/invalid maxDuration of job "daily-backup"/);
+    expect(() => standalone().addJob({ ...JOBS[0], maxDuration: Duration.hours(25) })).toThrow(/invalid maxDuration of job "daily-backup" "1 day 60 minutes": a run may not take longer/);
   });
 
   it('fails through the chart without registering the job', () => {
