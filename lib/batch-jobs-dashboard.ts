@@ -6,7 +6,7 @@ import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { buildDashboard } from './dashboard-model';
 import { objectLabels } from './object-labels';
 import { Pushgateway } from './pushgateway';
-import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput } from './validation';
+import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput, isDnsLabel } from './validation';
 
 /** Dashboard settings, as `BatchMonitoringChart` takes them. */
 export interface BatchJobsDashboardOptions {
@@ -52,8 +52,6 @@ export interface BatchJobsDashboardProps extends BatchJobsDashboardOptions {
 
 // Grafana's own limit on dashboard uids.
 const GRAFANA_UID = /^[a-zA-Z0-9_-]{1,40}$/;
-// The ConfigMap and volume names built from the uid must be DNS labels.
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // Grafana's default `min_refresh_interval`.
 const MIN_REFRESH_SECONDS = 5;
 
@@ -96,7 +94,8 @@ export class BatchJobsDashboard extends Construct {
     if (!GRAFANA_UID.test(this.uid)) {
       throw invalidInput(this, 'uid', this.uid, 'use at most 40 letters, digits, "-" or "_", as Grafana requires, e.g. "batch-jobs"');
     }
-    if (!DNS_LABEL.test(this.uid)) {
+    // The ConfigMap and volume names built from the uid must be DNS labels.
+    if (!isDnsLabel(this.uid)) {
       throw invalidInput(this, 'uid', this.uid,
         `use lower-case letters, digits and "-", starting and ending with a letter or digit, e.g. "${this.uid.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '')}": `
         + 'the uid also names the ConfigMap and its volume in the Grafana Deployment');

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
-import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
+import { Cron, Duration, Size } from 'cdk8s';
 import {
-  ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, EnvValue, ImagePullPolicy,
+  ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, ImagePullPolicy,
   Secret, Volume,
 } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { basicAuthEnv, DROP_ALL, useRuntimeDefaultSeccomp } from './cron-job-pod';
 import { cronPeriod } from './cron-period';
 import { packageFilePath } from './package-file';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels } from './object-labels';
@@ -342,7 +343,9 @@ export class CleanupCronJob extends Construct {
         imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
         command: ['node', `${PROGRAM_DIR}/${PROGRAM}`],
         args: this.args,
-        envVariables: basicAuth ? this.basicAuthEnv(basicAuth) : undefined,
+        envVariables: basicAuth ? basicAuthEnv(this,
+          { secretName: basicAuth.secretName, key: basicAuth.usernameKey ?? 'username' },
+          { secretName: basicAuth.secretName, key: basicAuth.passwordKey ?? 'password' }) : undefined,
         resources: props.resources ?? {
           cpu: { request: Cpu.millis(10), limit: Cpu.millis(500) },
           memory: { request: Size.mebibytes(64), limit: Size.mebibytes(192) },
@@ -354,6 +357,7 @@ export class CleanupCronJob extends Construct {
           readOnlyRootFilesystem: true,
           allowPrivilegeEscalation: false,
           privileged: false,
+          capabilities: { drop: [DROP_ALL] },
         },
         volumeMounts: [
           {
@@ -366,20 +370,7 @@ export class CleanupCronJob extends Construct {
       }],
     });
 
-    // cdk8s-plus-27 cannot express a seccomp profile or dropping ALL capabilities (its Capability
-    // enum has no ALL); the restricted Pod Security Standard needs both.
-    ApiObject.of(this.cronJob).addJsonPatch(
-      JsonPatch.add('/spec/jobTemplate/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-      JsonPatch.add('/spec/jobTemplate/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
-    );
-  }
-
-  private basicAuthEnv(auth: CleanupBasicAuth): Record<string, EnvValue> {
-    const secret = Secret.fromSecretName(this, 'BasicAuthSecret', auth.secretName);
-    return {
-      PUSHGATEWAY_USERNAME: EnvValue.fromSecretValue({ secret, key: auth.usernameKey ?? 'username' }),
-      PUSHGATEWAY_PASSWORD: EnvValue.fromSecretValue({ secret, key: auth.passwordKey ?? 'password' }),
-    };
+    useRuntimeDefaultSeccomp(this.cronJob);
   }
 
   private caVolume(ca: CleanupCaCertificate): Volume {

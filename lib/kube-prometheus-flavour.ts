@@ -1,4 +1,4 @@
-import { checkDnsLabel, invalidInput } from './validation';
+import { checkDnsLabel, invalidInput, isDnsLabel } from './validation';
 
 /**
  * How Grafana in a flavour loads dashboard ConfigMaps.
@@ -70,7 +70,7 @@ export class KubePrometheusFlavour {
   /** kube-prometheus-stack (the prometheus-community Helm chart). */
   public static kubePrometheusStack(options: KubePrometheusStackOptions): KubePrometheusFlavour {
     const where = 'KubePrometheusFlavour.kubePrometheusStack()';
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.release) || options.release.length > 53) {
+    if (!isDnsLabel(options.release, 53)) {
       throw invalidInput(where, 'release', options.release,
         'use the Helm release name of kube-prometheus-stack, as in `helm list -n monitoring` (lower-case letters, digits, "-")');
     }

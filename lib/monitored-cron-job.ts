@@ -1,8 +1,9 @@
-import { ApiObject, Duration, JsonPatch } from 'cdk8s';
-import { Capability, ConfigMap, Container, ContainerProps, CronJob, CronJobProps, EnvValue, Secret, Volume } from 'cdk8s-plus-27';
+import { Duration } from 'cdk8s';
+import { ConfigMap, Container, ContainerProps, CronJob, CronJobProps, EnvValue, Secret, Volume } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { BatchJob } from './batch-job';
 import { BatchMonitoringChart } from './batch-monitoring-chart';
+import { basicAuthEnv, DROP_ALL, useRuntimeDefaultSeccomp } from './cron-job-pod';
 import { cronPeriod } from './cron-period';
 import { readPackageFile } from './package-file';
 import { Pushgateway } from './pushgateway';
@@ -45,8 +46,6 @@ export interface MonitoredCronJobProps extends CronJobProps {
 }
 
 const WRAPPER_DIR = '/opt/batch-monitoring';
-// cdk8s-plus-27's Capability enum has no ALL, which Pod Security "restricted" requires dropping.
-const DROP_ALL = 'ALL' as Capability;
 const WRAPPER_FILE = 'push-metrics.sh';
 const CA_DIR = '/etc/pushgateway-ca';
 
@@ -103,19 +102,17 @@ export class MonitoredCronJob extends CronJob {
     }
     monitoring.alerts.addCronJob({ name: this.name, namespace, interval, grace, labels: alertLabels });
     for (const container of containers ?? []) this.addContainer(container);
-    ApiObject.of(this).addJsonPatch(JsonPatch.add('/spec/jobTemplate/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }));
+    useRuntimeDefaultSeccomp(this);
   }
 
   /** Adds a container with the job's environment and, if `wrapCommand` is set, its command wrapped. */
   public addContainer(cont: ContainerProps): Container {
     const { username, password, ca } = this.pushgateway.clientAuth;
-    const fromSecret = (ref: { secretName: string; key: string }) =>
-      EnvValue.fromSecretValue({ secret: Secret.fromSecretName(this, `Secret-${ref.secretName}-${ref.key}`, ref.secretName), key: ref.key });
     const envVariables = {
       ...cont.envVariables,
       PUSHGATEWAY_URL: EnvValue.fromValue(this.pushgateway.url),
       BATCH_JOB_NAME: EnvValue.fromValue(this.job.name),
-      ...(username && password ? { PUSHGATEWAY_USERNAME: fromSecret(username), PUSHGATEWAY_PASSWORD: fromSecret(password) } : {}),
+      ...(username && password ? basicAuthEnv(this, username, password) : {}),
       ...(ca ? { PUSHGATEWAY_CA_FILE: EnvValue.fromValue(`${CA_DIR}/${ca.key}`) } : {}),
     };
     const volumeMounts = [...(cont.volumeMounts ?? []), ...(ca ? [{ volume: this.caVolume(ca.secretName), path: CA_DIR, readOnly: true }] : [])];

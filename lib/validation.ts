@@ -21,9 +21,14 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
+/** Whether `value` is an RFC 1123 DNS label of at most `maxLength` characters. */
+export function isDnsLabel(value: string, maxLength = 63): boolean {
+  return value.length <= maxLength && DNS_LABEL.test(value);
+}
+
 /** An RFC 1123 DNS label (object names of Services, namespaces, most objects), at most `maxLength` characters. */
 export function checkDnsLabel(scope: InputScope, field: string, value: string, maxLength = 63): void {
-  if (value.length > maxLength || !DNS_LABEL.test(value)) {
+  if (!isDnsLabel(value, maxLength)) {
     throw invalidInput(scope, field, value,
       `use at most ${maxLength} lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. "pushgateway")`);
   }

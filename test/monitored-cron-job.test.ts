@@ -90,6 +90,17 @@ describe('MonitoredCronJob', () => {
     expect(pod.volumes).toContainEqual({ name: 'pushgateway-ca', secret: { secretName: 'pushgateway-tls' } });
   });
 
+  test('with a secured Pushgateway, every container gets the credentials', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'test', {
+      pushgateway: { webConfig: { secretName: 'pushgateway-web-config', clientSecretName: 'pushgateway-client' } },
+    });
+    backup(chart, { containers: [{ name: 'dump', image: 'dump:1', command: ['dump'] }, { name: 'upload', image: 'upload:1', command: ['upload'] }] });
+    const containers = synth(chart).find('CronJob', 'daily-backup').spec.jobTemplate.spec.template.spec.containers;
+    for (const c of containers) {
+      expect(c.env).toContainEqual({ name: 'PUSHGATEWAY_PASSWORD', valueFrom: { secretKeyRef: { name: 'pushgateway-client', key: 'password' } } });
+    }
+  });
+
   test('fails when a wrapped container has no explicit command', () => {
     const chart = new BatchMonitoringChart(Testing.app(), 'test');
     expect(() => backup(chart, { wrapCommand: true, containers: [{ name: 'backup', image: 'backup:1' }] }))
