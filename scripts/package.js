@@ -19,9 +19,11 @@ const packages = path.join(root, 'build', 'packages');
 const pythonDist = path.join(root, 'build', 'dist', 'python');
 const PYTHON_MODULES = ['build', 'setuptools', 'wheel'];
 
-function run(command, args) {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+/** Runs a command; with `quiet`, its output is shown only when it fails. */
+function run(command, args, { quiet = false } = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: quiet ? 'pipe' : 'inherit', encoding: 'utf8' });
   if (result.status !== 0) {
+    if (quiet) process.stderr.write(`${result.stdout}${result.stderr}`);
     console.error(`package: ${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal ?? result.error})`);
     process.exit(result.status || 1);
   }
@@ -50,7 +52,7 @@ function main() {
   fs.rmSync(packages, { recursive: true, force: true });
   fs.rmSync(pythonDist, { recursive: true, force: true });
   run('npx', ['jsii-pacmak', '--code-only', '--no-npmignore', '--outdir', packages]);
-  run(python, ['-m', 'build', '--no-isolation', '--skip-dependency-check', '--outdir', pythonDist, path.join(packages, 'python')]);
+  run(python, ['-m', 'build', '--no-isolation', '--skip-dependency-check', '--outdir', pythonDist, path.join(packages, 'python')], { quiet: true });
 
   for (const language of fs.readdirSync(packages).sort()) console.log(`build/packages/${language}`);
   for (const file of fs.readdirSync(pythonDist).sort()) console.log(`build/dist/python/${file}`);
