@@ -2,7 +2,7 @@ import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Cpu, ImagePullPolicy } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { describe, expect, test } from 'vitest';
-import { KubePrometheusFlavour, Pushgateway, PushgatewayPeer, PushgatewayVolumeAccessMode } from '../lib';
+import { KubePrometheusFlavour, Pushgateway, PushgatewayPeer } from '../lib';
 import { synth } from './helpers/synth';
 
 function chart(namespace = 'monitoring'): Chart {
@@ -361,20 +361,15 @@ describe('Pushgateway Ingress', () => {
 });
 
 describe('Pushgateway validation', () => {
-  test('fails with replicas > 1 on a ReadWriteOnce volume', () => {
-    expect(() => new Pushgateway(chart(), 'Pushgateway', { replicas: 2 }))
-      .toThrow(/test\/Pushgateway: invalid replicas 2: a ReadWriteOnce volume attaches to one pod only: use replicas: 1/);
-  });
-
-  test('fails with replicas > 1 on a ReadWriteOncePod volume', () => {
-    expect(() => new Pushgateway(chart(), 'Pushgateway', { replicas: 3, persistenceAccessMode: PushgatewayVolumeAccessMode.READ_WRITE_ONCE_POD }))
-      .toThrow(/invalid replicas 3: a ReadWriteOncePod volume/);
-  });
-
-  test('replicas > 1 without persistence is allowed', () => {
+  test('replicas > 1 run as a StatefulSet (see pushgateway-replicas.test.ts)', () => {
     const c = chart();
-    new Pushgateway(c, 'Pushgateway', { replicas: 2, persistence: false });
-    expect(synth(c).find('Deployment').spec.replicas).toBe(2);
+    new Pushgateway(c, 'Pushgateway', { replicas: 2 });
+    expect(synth(c).all('Deployment')).toHaveLength(0);
+  });
+
+  test.each([0, -1, 1.5])('fails with %s replicas', (replicas) => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { replicas }))
+      .toThrow(new RegExp(`test/Pushgateway: invalid replicas ${replicas}: use a whole number of at least 1`));
   });
 
   test('fails with a persistence interval that is not positive', () => {
