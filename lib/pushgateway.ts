@@ -14,7 +14,7 @@ import { checkDnsLabel, checkKubernetesLabels, checkLabelValue, checkPort, check
 
 /** Access modes a Pushgateway volume can be claimed with. */
 export enum PushgatewayVolumeAccessMode {
-  /** One node mounts the volume read-write: one replica, updated with the Recreate strategy. */
+  /** One node mounts the volume read-write: one replica updated with the Recreate strategy, or each replica its own volume. */
   READ_WRITE_ONCE = 'ReadWriteOnce',
   /** One pod mounts the volume read-write. */
   READ_WRITE_ONCE_POD = 'ReadWriteOncePod',
@@ -25,7 +25,8 @@ export enum PushgatewayVolumeAccessMode {
 /** Props for `Pushgateway`. */
 export interface PushgatewayProps {
   /**
-   * Name of every object, the `app.kubernetes.io/name` label, and the Service host name.
+   * Name of every object, the `app.kubernetes.io/name` label, and the Service host name; at most
+   * 53 characters (52 with replicas: StatefulSet pods are labelled with it plus a hash).
    * @default 'pushgateway'
    */
   readonly name?: string;
@@ -285,6 +286,8 @@ const TLS_DIR = '/etc/pushgateway/tls';
 const NOBODY = 65534;
 // Marks the headless Service, which the ServiceMonitor must not select: it would scrape every replica twice.
 const HEADLESS_LABEL = 'batch-monitoring.io/headless';
+// The volume types Pod Security "restricted" admits.
+const RESTRICTED_VOLUME_TYPES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
 const MANAGED_VOLUMES: Record<string, string> = { data: DATA_DIR, 'web-config': WEB_CONFIG_DIR, tls: TLS_DIR };
 const MANAGED_FLAGS = [
   '--web.listen-address', '--web.route-prefix', '--web.telemetry-path', '--web.enable-lifecycle',
@@ -718,12 +721,31 @@ export class Pushgateway extends Construct {
 
   /** The replicas' default spread: never two on one node, and over zones where the volumes allow it. */
   private spreadConstraints(given: k8s.TopologySpreadConstraint[] | undefined, ha: boolean): k8s.TopologySpreadConstraint[] | undefined {
-    if (given) return given.length ? given : undefined;
+    if (given) {
+      given.forEach((constraint, i) => this.checkSpreadConstraint(`topologySpreadConstraints[${i}]`, constraint));
+      return given.length ? given : undefined;
+    }
     if (!ha) return undefined;
     const spread = (topologyKey: string, whenUnsatisfiable: string): k8s.TopologySpreadConstraint => ({
       maxSkew: 1, topologyKey, whenUnsatisfiable, labelSelector: { matchLabels: this.selectorLabels },
     });
     return [spread('kubernetes.io/hostname', 'DoNotSchedule'), spread('topology.kubernetes.io/zone', 'ScheduleAnyway')];
+  }
+
+  private checkSpreadConstraint(field: string, constraint: k8s.TopologySpreadConstraint): void {
+    if (!Number.isInteger(constraint.maxSkew) || constraint.maxSkew < 1) {
+      throw invalidInput(this, `${field}.maxSkew`, constraint.maxSkew, 'use a whole number of at least 1 (1 spreads as evenly as possible)');
+    }
+    if (!['DoNotSchedule', 'ScheduleAnyway'].includes(constraint.whenUnsatisfiable)) {
+      throw invalidInput(this, `${field}.whenUnsatisfiable`, constraint.whenUnsatisfiable, 'use "DoNotSchedule" or "ScheduleAnyway"');
+    }
+    if (!constraint.topologyKey) {
+      throw invalidInput(this, `${field}.topologyKey`, constraint.topologyKey, 'name a node label, e.g. "kubernetes.io/hostname" or "topology.kubernetes.io/zone"');
+    }
+    if (!constraint.labelSelector) {
+      throw invalidInput(this, `${field}.labelSelector`, null,
+        `select the Pushgateway pods, e.g. { matchLabels: { "app.kubernetes.io/name": "${this.name}" } }: without a selector the constraint counts no pods`);
+    }
   }
 
   private checkServiceProps(props: PushgatewayProps): void {
@@ -770,9 +792,19 @@ export class Pushgateway extends Construct {
         throw invalidInput(this, 'extraVolumes name', volume.name,
           `use a name of its own: ${Object.keys(MANAGED_VOLUMES).join(', ')} are the construct's, and each extra volume needs a different name`);
       }
+      const types = Object.keys(volume).filter((key) => key !== 'name' && (volume as any)[key] !== undefined);
+      if (types.length !== 1 || !RESTRICTED_VOLUME_TYPES.includes(types[0])) {
+        throw invalidInput(this, `extraVolumes "${volume.name}" type`, types.join(', ') || null,
+          `give one volume type the Pod Security "restricted" profile allows, as the rest of the pod does: ${RESTRICTED_VOLUME_TYPES.join(', ')}`);
+      }
       names.add(volume.name);
     }
+    const paths = new Set<string>();
     for (const mount of mounts) {
+      if (paths.has(mount.mountPath)) {
+        throw invalidInput(this, 'extraVolumeMounts mountPath', mount.mountPath, 'mount each path once: the API server refuses a second mount at the same path');
+      }
+      paths.add(mount.mountPath);
       if (!names.has(mount.name)) {
         throw invalidInput(this, 'extraVolumeMounts name', mount.name, `mount one of extraVolumes (${[...names].join(', ') || 'none given'}): add the volume to extraVolumes`);
       }
