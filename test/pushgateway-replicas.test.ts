@@ -1,6 +1,10 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Chart, Cron, Duration, Size, Testing } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
 import { BatchMonitoringChart, MonitoredCronJob, Pushgateway, PushgatewayPeer, PushgatewayVolumeAccessMode } from '../lib';
+import { restrictedViolations } from './helpers/pod-security';
 import { synth, Synthesized } from './helpers/synth';
 
 function chart(namespace = 'monitoring'): Chart {
@@ -203,5 +207,32 @@ describe('Pushgateway replicas: pushers write to every replica', () => {
     expect(pgw.replicaUrls).toEqual([pgw.url]);
     const names = synth(single).all('CronJob').flatMap((cj) => cj.spec.jobTemplate.spec.template.spec.containers[0].env ?? []).map((e: any) => e.name);
     expect(names).not.toContain('PUSHGATEWAY_URLS');
+  });
+});
+
+describe('README: moving a single-replica install to replicas', () => {
+  const readme = fs.readFileSync(path.resolve(__dirname, '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('#### Moving an existing single-replica install to replicas'));
+  const copyPod = parse(section.slice(section.indexOf('```yaml') + 7, section.indexOf('```', section.indexOf('```yaml') + 7)));
+
+  const ha = chart();
+  new Pushgateway(ha, 'Pushgateway', { replicas: 2 });
+  const sts = synth(ha).find('StatefulSet');
+
+  test('the copy pod mounts the claim of the single replica and the one replica 0 of the StatefulSet will adopt', () => {
+    const single = chart();
+    new Pushgateway(single, 'Pushgateway');
+    const claims = copyPod.spec.volumes.map((v: any) => v.persistentVolumeClaim.claimName);
+    expect(claims).toEqual([
+      synth(single).find('PersistentVolumeClaim').metadata.name,
+      `${sts.spec.volumeClaimTemplates[0].metadata.name}-${sts.metadata.name}-0`,
+    ]);
+    expect(copyPod.metadata.namespace).toBe(sts.metadata.namespace);
+  });
+
+  test('the copy pod passes Pod Security "restricted" and copies the file the Pushgateway reads', () => {
+    expect(restrictedViolations(copyPod.spec)).toEqual([]);
+    expect(sts.spec.template.spec.containers[0].args).toContain('--persistence.file=/data/pushgateway.data');
+    expect(copyPod.spec.containers[0].command).toEqual(['cp', '-v', '/old/pushgateway.data', '/new/pushgateway.data']);
   });
 });
