@@ -609,6 +609,8 @@ export class Pushgateway extends Construct {
           selector: { matchLabels: this.selectorLabels },
           maxUnavailable: budget.maxUnavailable !== undefined ? k8s.IntOrString.fromNumber(budget.maxUnavailable) : undefined,
           minAvailable: budget.minAvailable !== undefined ? k8s.IntOrString.fromNumber(budget.minAvailable) : undefined,
+          // A replica that is not ready serves nobody: evicting it must never hold up a node drain.
+          unhealthyPodEvictionPolicy: 'AlwaysAllow',
         },
       });
     }

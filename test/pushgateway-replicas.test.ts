@@ -95,7 +95,7 @@ describe('Pushgateway with replicas (high availability)', () => {
 
   test('a PodDisruptionBudget lets a drain take one replica at a time', () => {
     const pdb = s.find('PodDisruptionBudget');
-    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: pgw.selectorLabels } });
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: pgw.selectorLabels }, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
   });
 
   test('replicas spread over nodes (never two on one node) and over zones where possible; replicas start in parallel', () => {
@@ -125,7 +125,7 @@ describe('Pushgateway replicas: options', () => {
     expect(sts.spec.volumeClaimTemplates).toBeUndefined();
     expect(sts.spec.template.spec.containers[0].args.join(' ')).not.toMatch(/persistence/);
     expect(sts.spec.template.spec.topologySpreadConstraints.map((t: any) => t.topologyKey)).toEqual(['topology.kubernetes.io/zone']);
-    expect(s.find('PodDisruptionBudget').spec).toEqual({ minAvailable: 2, selector: { matchLabels: pgw.selectorLabels } });
+    expect(s.find('PodDisruptionBudget').spec).toMatchObject({ minAvailable: 2, selector: { matchLabels: pgw.selectorLabels } });
     expect(pgw.replicaUrls).toHaveLength(3);
   });
 
