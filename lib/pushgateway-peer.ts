@@ -1,7 +1,6 @@
+import { isIP } from 'node:net';
 import { k8s } from 'cdk8s-plus-27';
 import { checkDnsLabel, checkKubernetesLabels, invalidInput } from './validation';
-
-const CIDR = /^((\d{1,3}\.){3}\d{1,3}\/(3[0-2]|[12]?\d)|[0-9a-fA-F:]*:[0-9a-fA-F:.]*\/(12[0-8]|1[01]\d|[1-9]?\d))$/;
 
 /**
  * Pods allowed to reach the Pushgateway through its NetworkPolicy.
@@ -40,7 +39,11 @@ export class PushgatewayPeer {
    * their packets arrive from the nodes' addresses: give the nodes' range then.
    */
   public static ipBlock(cidr: string): PushgatewayPeer {
-    if (!CIDR.test(cidr)) throw invalidInput('PushgatewayPeer.ipBlock()', 'cidr', cidr, 'use an address range such as "203.0.113.0/24" or "2001:db8::/64"');
+    const [address, prefix, ...rest] = cidr.split('/');
+    const version = isIP(address ?? '');
+    if (!version || rest.length || !/^\d{1,3}$/.test(prefix ?? '') || Number(prefix) > (version === 4 ? 32 : 128)) {
+      throw invalidInput('PushgatewayPeer.ipBlock()', 'cidr', cidr, 'use an address range such as "203.0.113.0/24" or "2001:db8::/64"');
+    }
     return new PushgatewayPeer({ ipBlock: { cidr } });
   }
 

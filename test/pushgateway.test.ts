@@ -410,6 +410,10 @@ describe('Pushgateway: what the Helm chart offers', () => {
     expect(s.find('NetworkPolicy').spec.ingress[0].from).toContainEqual({ ipBlock: { cidr: '10.20.0.0/16' } });
   });
 
+  test('IPv6 address ranges are admitted too', () => {
+    expect(PushgatewayPeer.ipBlock('2001:db8::/64')._toKube()).toEqual({ ipBlock: { cidr: '2001:db8::/64' } });
+  });
+
   test('a NodePort Service without a NetworkPolicy needs no address range', () => {
     const c2 = chart();
     new Pushgateway(c2, 'Pushgateway', { serviceType: ServiceType.NODE_PORT, networkPolicy: false });
