@@ -703,7 +703,7 @@ export class Pushgateway extends Construct {
     }
     if (props.persistenceExistingClaim !== undefined) {
       throw invalidInput(this, 'persistenceExistingClaim', props.persistenceExistingClaim,
-        'with replicas > 1 each replica gets its own claim (replicas must not share a persistence file): drop persistenceExistingClaim, and see "Moving to replicas" in the README to carry its data over');
+        'with replicas > 1 each replica gets its own claim (replicas must not share a persistence file): drop persistenceExistingClaim, and see "Moving an existing single-replica install to replicas" in the README to carry its data over');
     }
     const replicas = props.replicas ?? 1;
     const budget = props.disruptionBudget;
