@@ -111,6 +111,8 @@ export class MonitoredCronJob extends CronJob {
     const envVariables = {
       ...cont.envVariables,
       PUSHGATEWAY_URL: EnvValue.fromValue(this.pushgateway.url),
+      // With replicas, every pusher writes to every replica (they do not replicate).
+      ...(this.pushgateway.replicas > 1 ? { PUSHGATEWAY_URLS: EnvValue.fromValue(this.pushgateway.replicaUrls.join(',')) } : {}),
       BATCH_JOB_NAME: EnvValue.fromValue(this.job.name),
       ...(username && password ? basicAuthEnv(this, username, password) : {}),
       ...(ca ? { PUSHGATEWAY_CA_FILE: EnvValue.fromValue(`${CA_DIR}/${ca.key}`) } : {}),
