@@ -8,6 +8,7 @@ import { cronPeriod } from './cron-period';
 import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { readPackageFile } from './package-file';
 import { Pushgateway } from './pushgateway';
+import { refuseDuplicateObjects } from './unique-objects';
 import { checkCronSchedule, checkDnsLabel, invalidInput } from './validation';
 
 /** Props for `MonitoredCronJob`. */
@@ -98,6 +99,7 @@ export class MonitoredCronJob extends CronJob {
       },
     });
     this.jobLabels = labels;
+    refuseDuplicateObjects(this);
     refuseRoot(this, 'securityContext', cronJobProps.securityContext);
     if (jobName.length > 52) {
       throw invalidInput(this, 'jobName', jobName, 'use at most 52 characters: Kubernetes limits CronJob names to 52');
