@@ -161,7 +161,8 @@ export class MonitoredCronJob extends CronJob {
     }
     if (!this.wrapperVolume) {
       const configMap = new ConfigMap(this, 'PushWrapper', {
-        metadata: { name: `${this.job.name}-push-wrapper`, labels: this.jobLabels },
+        // Beside the pods that mount it, also when metadata.namespace moves the CronJob out of the chart's namespace.
+        metadata: { name: `${this.job.name}-push-wrapper`, namespace: this.metadata.namespace, labels: this.jobLabels },
         data: { [WRAPPER_FILE]: readPackageFile(`lib/push-wrapper/${WRAPPER_FILE}`) },
       });
       this.wrapperVolume = Volume.fromConfigMap(this, 'PushWrapperVolume', configMap, { name: 'push-wrapper' });

@@ -138,6 +138,14 @@ describe('MonitoredCronJob', () => {
     expect(s.find('ConfigMap', 'daily-backup-push-wrapper').metadata.labels).toEqual(labels);
   });
 
+  test('in a namespace of its own, the wrapper ConfigMap is where the pods can mount it', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'test');
+    backup(chart, { wrapCommand: true, metadata: { namespace: 'team-a' } });
+    const s = synth(chart);
+    expect(s.find('CronJob', 'daily-backup').metadata.namespace).toBe('team-a');
+    expect(s.find('ConfigMap', 'daily-backup-push-wrapper').metadata.namespace).toBe('team-a');
+  });
+
   test('the pod defaults give way to what the job sets', () => {
     const chart = new BatchMonitoringChart(Testing.app(), 'test');
     backup(chart, { securityContext: { user: 2000, group: 3000 } });
