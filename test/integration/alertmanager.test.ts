@@ -224,4 +224,19 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !alertmanagerBinary |
       }
     }
   });
+
+  // Needs job alerts labelled with their job's namespace too: with the Pushgateway's namespace on
+  // all of them, the critical failure of another team's job inhibits the info one.
+  test('an info job alert is delivered, as context, while a warning of another name fires in its namespace', async () => {
+    await failTwoJobs();
+    // The info job's last run was also too slow: BatchJobDurationHigh, a warning, in its namespace.
+    await push(jobs.info.name, { batch_job_success: 0, batch_job_duration_seconds: 900 });
+    const byFlavour = await waitForAlertmanagers('the info failure beside a warning',
+      (alerts) => !!find(alerts, 'BatchJobDurationHigh', jobs.info.name) && find(alerts, 'BatchJobFailure', jobs.info.name)?.status.state === 'active');
+    for (const [flavour, alerts] of byFlavour) {
+      const info = find(alerts, 'BatchJobFailure', jobs.info.name);
+      expect(info.receivers.map((r: any) => r.name), flavour).toEqual([expectedReceiver(flavour, info.labels)]);
+      expect(find(alerts, 'InfoInhibitor', jobs.info.name), flavour).toBeUndefined();
+    }
+  });
 });
