@@ -64,7 +64,9 @@ const DEFAULT_RESOURCES: ContainerResources = {
  * declared with its chart once, every container gets `PUSHGATEWAY_URL` and `BATCH_JOB_NAME` (and,
  * with a Pushgateway web config, credentials from its Secret and its CA), the
  * pods are admitted by the Pushgateway's NetworkPolicy, and, when asked, each command is wrapped
- * so that the job pushes its outcome without a code change.
+ * so that the job pushes its outcome without a code change. Unless set otherwise, the pod runs as
+ * user and group 65534 (root is refused), and each container asks for 50m CPU and 64Mi memory
+ * (limits 500m and 256Mi) with `imagePullPolicy: IfNotPresent`.
  */
 export class MonitoredCronJob extends CronJob {
   /** The job as declared with the chart. */
