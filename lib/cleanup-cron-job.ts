@@ -11,6 +11,7 @@ import { packageFilePath } from './package-file';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels } from './object-labels';
 import { toPrometheusDuration } from './prometheus-duration';
 import { Pushgateway } from './pushgateway';
+import { refuseDuplicateObjects } from './unique-objects';
 import { checkCronSchedule, checkDnsLabel, checkLabelValue, checkPositive, invalidInput } from './validation';
 
 /** Where the cleanup finds the CA certificate(s) of a Pushgateway served over https. */
@@ -231,6 +232,7 @@ export class CleanupCronJob extends Construct {
 
   constructor(scope: Construct, id: string, props: CleanupCronJobProps) {
     super(scope, id);
+    refuseDuplicateObjects(this);
     const pushgateway = props.pushgateway;
     this.name = props.name ?? 'pushgateway-cleanup';
     checkDnsLabel(this, 'name', this.name, 52);

@@ -10,6 +10,7 @@ import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels, selectorLa
 import { toGoDuration, toPrometheusDuration } from './prometheus-duration';
 import { PushgatewayPeer } from './pushgateway-peer';
 import { PushgatewayClientAuth, PushgatewayIngress, PushgatewayWebConfig } from './pushgateway-web-config';
+import { refuseDuplicateObjects } from './unique-objects';
 import { checkDnsLabel, checkKubernetesLabels, checkLabelValue, checkPort, checkPositive, checkUrlPath, invalidInput } from './validation';
 
 /** Access modes a Pushgateway volume can be claimed with. */
@@ -348,6 +349,7 @@ export class Pushgateway extends Construct {
 
   constructor(scope: Construct, id: string, props: PushgatewayProps = {}) {
     super(scope, id);
+    refuseDuplicateObjects(this);
     this.name = props.name ?? 'pushgateway';
     checkDnsLabel(this, 'name', this.name, 53);
     const namespace = props.namespace ?? Chart.of(this).namespace;
