@@ -11,6 +11,7 @@ import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
 import { isPromLabelName, matcher, selector } from './promql';
 import { Pushgateway } from './pushgateway';
+import { refuseDuplicateObjects } from './unique-objects';
 import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput } from './validation';
 
 /**
@@ -149,6 +150,7 @@ export class BatchJobAlerts extends Construct {
 
   constructor(scope: Construct, id: string, props: BatchJobAlertsProps) {
     super(scope, id);
+    refuseDuplicateObjects(this);
     this.pushgateway = props.pushgateway;
     const name = props.name ?? this.pushgateway.name;
     // Room for the suffix of the further PrometheusRules, `-rules-<n>`.

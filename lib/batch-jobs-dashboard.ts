@@ -6,6 +6,7 @@ import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { buildDashboard } from './dashboard-model';
 import { objectLabels } from './object-labels';
 import { Pushgateway } from './pushgateway';
+import { refuseDuplicateObjects } from './unique-objects';
 import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput, isDnsLabel } from './validation';
 
 /** Dashboard settings, as `BatchMonitoringChart` takes them. */
@@ -88,6 +89,7 @@ export class BatchJobsDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: BatchJobsDashboardProps) {
     super(scope, id);
+    refuseDuplicateObjects(this);
     this.pushgateway = props.pushgateway;
     this.flavour = props.flavour ?? props.pushgateway.flavour;
     this.uid = props.uid ?? 'batch-jobs';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { Cron, Duration, Size } from 'cdk8s';
 import {
-  ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, ImagePullPolicy,
+  ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, EnvValue, ImagePullPolicy,
   Secret, Volume,
 } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -11,6 +11,7 @@ import { packageFilePath } from './package-file';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels } from './object-labels';
 import { toPrometheusDuration } from './prometheus-duration';
 import { Pushgateway } from './pushgateway';
+import { refuseDuplicateObjects } from './unique-objects';
 import { checkCronSchedule, checkDnsLabel, checkLabelValue, checkPositive, invalidInput } from './validation';
 
 /** Where the cleanup finds the CA certificate(s) of a Pushgateway served over https. */
@@ -231,6 +232,7 @@ export class CleanupCronJob extends Construct {
 
   constructor(scope: Construct, id: string, props: CleanupCronJobProps) {
     super(scope, id);
+    refuseDuplicateObjects(this);
     const pushgateway = props.pushgateway;
     this.name = props.name ?? 'pushgateway-cleanup';
     checkDnsLabel(this, 'name', this.name, 52);
@@ -286,6 +288,8 @@ export class CleanupCronJob extends Construct {
     if (both !== undefined) throw invalidInput(this, 'jobs', both, 'a job cannot be both in jobs and in excludeJobs: keep one');
     this.pushMetrics = props.pushMetrics ?? true;
     const url = props.url ?? pushgateway.url;
+    // Each replica has groups of its own: with replicas, the program cleans every one (PUSHGATEWAY_URLS).
+    const replicaUrls = props.url === undefined && pushgateway.replicas > 1 ? pushgateway.replicaUrls : undefined;
     // A Pushgateway with a web config tells its clients which Secrets to authenticate and verify with.
     const { username, password, ca } = pushgateway.clientAuth;
     const basicAuth = props.basicAuth ?? (username && password
@@ -313,7 +317,7 @@ export class CleanupCronJob extends Construct {
     });
 
     this.args = [
-      `--url=${url}`,
+      ...(replicaUrls ? [] : [`--url=${url}`]),
       `--max-age=${toPrometheusDuration(this.maxAge)}`,
       ...this.jobs.map((job) => `--job=${job}`),
       ...this.excludeJobs.map((job) => `--exclude-job=${job}`),
@@ -343,9 +347,12 @@ export class CleanupCronJob extends Construct {
         imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
         command: ['node', `${PROGRAM_DIR}/${PROGRAM}`],
         args: this.args,
-        envVariables: basicAuth ? basicAuthEnv(this,
-          { secretName: basicAuth.secretName, key: basicAuth.usernameKey ?? 'username' },
-          { secretName: basicAuth.secretName, key: basicAuth.passwordKey ?? 'password' }) : undefined,
+        envVariables: replicaUrls || basicAuth ? {
+          ...(replicaUrls ? { PUSHGATEWAY_URL: EnvValue.fromValue(url), PUSHGATEWAY_URLS: EnvValue.fromValue(replicaUrls.join(',')) } : {}),
+          ...(basicAuth ? basicAuthEnv(this,
+            { secretName: basicAuth.secretName, key: basicAuth.usernameKey ?? 'username' },
+            { secretName: basicAuth.secretName, key: basicAuth.passwordKey ?? 'password' }) : {}),
+        } : undefined,
         resources: props.resources ?? {
           cpu: { request: Cpu.millis(10), limit: Cpu.millis(500) },
           memory: { request: Size.mebibytes(64), limit: Size.mebibytes(192) },

@@ -1,12 +1,14 @@
-import { Duration } from 'cdk8s';
-import { ConfigMap, Container, ContainerProps, CronJob, CronJobProps, EnvValue, Secret, Volume } from 'cdk8s-plus-27';
+import { Duration, Size } from 'cdk8s';
+import { ConfigMap, Container, ContainerProps, ContainerResources, Cpu, CronJob, CronJobProps, EnvValue, ImagePullPolicy, Secret, Volume } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { BatchJob } from './batch-job';
 import { BatchMonitoringChart } from './batch-monitoring-chart';
 import { basicAuthEnv, DROP_ALL, useRuntimeDefaultSeccomp } from './cron-job-pod';
 import { cronPeriod } from './cron-period';
+import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { readPackageFile } from './package-file';
 import { Pushgateway } from './pushgateway';
+import { refuseDuplicateObjects } from './unique-objects';
 import { checkCronSchedule, checkDnsLabel, invalidInput } from './validation';
 
 /** Props for `MonitoredCronJob`. */
@@ -48,13 +50,23 @@ export interface MonitoredCronJobProps extends CronJobProps {
 const WRAPPER_DIR = '/opt/batch-monitoring';
 const WRAPPER_FILE = 'push-metrics.sh';
 const CA_DIR = '/etc/pushgateway-ca';
+// BusyBox's and Debian's `nobody`: numeric, so the kubelet can verify runAsNonRoot without
+// reading the image, and the wrapper needs no user of its own (only `sh` and `curl`/`wget`).
+const NOBODY = 65534;
+// cdk8s-plus asks for 1 CPU and 512Mi per container, more than a typical `sh -c` job uses.
+const DEFAULT_RESOURCES: ContainerResources = {
+  cpu: { request: Cpu.millis(50), limit: Cpu.millis(500) },
+  memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
+};
 
 /**
  * A Kubernetes CronJob (cdk8s-plus) for a batch job that reports to the Pushgateway: the job is
  * declared with its chart once, every container gets `PUSHGATEWAY_URL` and `BATCH_JOB_NAME` (and,
  * with a Pushgateway web config, credentials from its Secret and its CA), the
  * pods are admitted by the Pushgateway's NetworkPolicy, and, when asked, each command is wrapped
- * so that the job pushes its outcome without a code change.
+ * so that the job pushes its outcome without a code change. Unless set otherwise, the pod runs as
+ * user and group 65534 (root is refused), and each container asks for 50m CPU and 64Mi memory
+ * (limits 500m and 256Mi) with `imagePullPolicy: IfNotPresent`.
  */
 export class MonitoredCronJob extends CronJob {
   /** The job as declared with the chart. */
@@ -62,6 +74,7 @@ export class MonitoredCronJob extends CronJob {
   /** The Pushgateway the job pushes to. */
   public readonly pushgateway: Pushgateway;
   private readonly wrapCommand: boolean;
+  private readonly jobLabels: Record<string, string>;
   private wrapperVolume?: Volume;
   private _caVolume?: Volume;
 
@@ -73,16 +86,23 @@ export class MonitoredCronJob extends CronJob {
       throw invalidInput(path, 'startingDeadline', cronJobProps.startingDeadline.toHumanString(),
         'use at least 10 seconds, the CronJob controller\'s check period (the default is 5 minutes)');
     }
+    const labels = objectLabels({ name: jobName, component: 'batch-job', partOf: monitoring.pushgateway.labels['app.kubernetes.io/part-of'] ?? DEFAULT_PART_OF });
     super(scope, id, {
       // cdk8s-plus's 10s default lets a busy controller skip a run without a trace.
       startingDeadline: Duration.minutes(5),
       ...cronJobProps,
-      metadata: { name: jobName, ...cronJobProps.metadata },
+      // A container that sets no user runs as nobody: most images (alpine among them) run as root,
+      // which runAsNonRoot makes the kubelet refuse (CreateContainerConfigError).
+      securityContext: { user: NOBODY, group: NOBODY, ensureNonRoot: true, ...cronJobProps.securityContext },
+      metadata: { name: jobName, ...cronJobProps.metadata, labels: { ...labels, ...cronJobProps.metadata?.labels } },
       podMetadata: {
         ...cronJobProps.podMetadata,
-        labels: { ...cronJobProps.podMetadata?.labels, [Pushgateway.PUSHER_LABEL]: 'true' },
+        labels: { ...labels, ...cronJobProps.podMetadata?.labels, [Pushgateway.PUSHER_LABEL]: 'true' },
       },
     });
+    this.jobLabels = labels;
+    refuseDuplicateObjects(this);
+    refuseRoot(this, 'securityContext', cronJobProps.securityContext);
     if (jobName.length > 52) {
       throw invalidInput(this, 'jobName', jobName, 'use at most 52 characters: Kubernetes limits CronJob names to 52');
     }
@@ -111,6 +131,8 @@ export class MonitoredCronJob extends CronJob {
     const envVariables = {
       ...cont.envVariables,
       PUSHGATEWAY_URL: EnvValue.fromValue(this.pushgateway.url),
+      // With replicas, every pusher writes to every replica (they do not replicate).
+      ...(this.pushgateway.replicas > 1 ? { PUSHGATEWAY_URLS: EnvValue.fromValue(this.pushgateway.replicaUrls.join(',')) } : {}),
       BATCH_JOB_NAME: EnvValue.fromValue(this.job.name),
       ...(username && password ? basicAuthEnv(this, username, password) : {}),
       ...(ca ? { PUSHGATEWAY_CA_FILE: EnvValue.fromValue(`${CA_DIR}/${ca.key}`) } : {}),
@@ -119,7 +141,16 @@ export class MonitoredCronJob extends CronJob {
     // cdk8s-plus fills in non-root, read-only root and no privilege escalation; dropping every
     // capability is the one default it lacks for Pod Security "restricted".
     const securityContext = { capabilities: { drop: [DROP_ALL] }, ...cont.securityContext };
-    return super.addContainer({ ...cont, envVariables, securityContext, volumeMounts, ...(this.wrapCommand ? this.wrapped({ ...cont, volumeMounts }) : {}) });
+    refuseRoot(this, `container ${JSON.stringify(cont.name ?? 'main')} securityContext`, cont.securityContext);
+    return super.addContainer({
+      imagePullPolicy: ImagePullPolicy.IF_NOT_PRESENT,
+      resources: DEFAULT_RESOURCES,
+      ...cont,
+      envVariables,
+      securityContext,
+      volumeMounts,
+      ...(this.wrapCommand ? this.wrapped({ ...cont, volumeMounts }) : {}),
+    });
   }
 
   private caVolume(secretName: string): Volume {
@@ -134,7 +165,8 @@ export class MonitoredCronJob extends CronJob {
     }
     if (!this.wrapperVolume) {
       const configMap = new ConfigMap(this, 'PushWrapper', {
-        metadata: { name: `${this.job.name}-push-wrapper` },
+        // Beside the pods that mount it, also when metadata.namespace moves the CronJob out of the chart's namespace.
+        metadata: { name: `${this.job.name}-push-wrapper`, namespace: this.metadata.namespace, labels: this.jobLabels },
         data: { [WRAPPER_FILE]: readPackageFile(`lib/push-wrapper/${WRAPPER_FILE}`) },
       });
       this.wrapperVolume = Volume.fromConfigMap(this, 'PushWrapperVolume', configMap, { name: 'push-wrapper' });
@@ -143,5 +175,20 @@ export class MonitoredCronJob extends CronJob {
       command: ['/bin/sh', `${WRAPPER_DIR}/${WRAPPER_FILE}`, ...cont.command],
       volumeMounts: [...(cont.volumeMounts ?? []), { volume: this.wrapperVolume, path: WRAPPER_DIR, readOnly: true }],
     };
+  }
+}
+
+/**
+ * Pod Security "restricted", which the library's pods meet, forbids running as root; so does the
+ * kubelet once runAsNonRoot is set. Refused here, where the construct path can be named.
+ */
+function refuseRoot(scope: Construct, field: string, context: { readonly user?: number; readonly ensureNonRoot?: boolean } | undefined): void {
+  if (context?.user === 0) {
+    throw invalidInput(scope, `${field}.user`, 0,
+      `run as a non-root numeric user (the default is ${NOBODY}, nobody): Pod Security "restricted" and runAsNonRoot forbid root; give an image that writes files an emptyDir volume where it writes instead of root`);
+  }
+  if (context?.ensureNonRoot === false) {
+    throw invalidInput(scope, `${field}.ensureNonRoot`, false,
+      `remove it: Pod Security "restricted" requires runAsNonRoot; the pod runs as user ${NOBODY} unless you set another non-root user`);
   }
 }

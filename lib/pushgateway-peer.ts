@@ -1,5 +1,6 @@
+import { isIP } from 'node:net';
 import { k8s } from 'cdk8s-plus-27';
-import { checkDnsLabel, checkKubernetesLabels } from './validation';
+import { checkDnsLabel, checkKubernetesLabels, invalidInput } from './validation';
 
 /**
  * Pods allowed to reach the Pushgateway through its NetworkPolicy.
@@ -11,30 +12,50 @@ export class PushgatewayPeer {
   public static podsWithLabels(labels: Record<string, string>, namespace?: string): PushgatewayPeer {
     checkKubernetesLabels('PushgatewayPeer.podsWithLabels()', 'labels', labels);
     if (namespace !== undefined) checkDnsLabel('PushgatewayPeer.podsWithLabels()', 'namespace', namespace);
-    return new PushgatewayPeer(labels, namespace ? { 'kubernetes.io/metadata.name': namespace } : {});
+    return PushgatewayPeer.pods(labels, namespace ? { 'kubernetes.io/metadata.name': namespace } : {});
   }
 
   /** Every pod in `namespace`. */
   public static allPodsInNamespace(namespace: string): PushgatewayPeer {
     checkDnsLabel('PushgatewayPeer.allPodsInNamespace()', 'namespace', namespace);
-    return new PushgatewayPeer({}, { 'kubernetes.io/metadata.name': namespace });
+    return PushgatewayPeer.pods({}, { 'kubernetes.io/metadata.name': namespace });
   }
 
   /** Every pod in every namespace carrying all of `labels`. */
   public static namespacesWithLabels(labels: Record<string, string>): PushgatewayPeer {
     checkKubernetesLabels('PushgatewayPeer.namespacesWithLabels()', 'labels', labels);
-    return new PushgatewayPeer({}, labels);
+    return PushgatewayPeer.pods({}, labels);
   }
 
-  private constructor(
-    private readonly podLabels: Record<string, string>,
-    private readonly namespaceLabels: Record<string, string>,
-  ) {}
+  private static pods(podLabels: Record<string, string>, namespaceLabels: Record<string, string>): PushgatewayPeer {
+    // A namespaceSelector is always set: a bare podSelector would only ever match the policy's own namespace.
+    const select = (labels: Record<string, string>) => (Object.keys(labels).length ? { matchLabels: labels } : {});
+    return new PushgatewayPeer({ namespaceSelector: select(namespaceLabels), podSelector: select(podLabels) });
+  }
+
+  /**
+   * Clients outside the cluster in the address range `cidr` (e.g. `203.0.113.0/24`), for a NodePort
+   * or LoadBalancer Service. Behind a Service with `externalTrafficPolicy: Cluster` (the default)
+   * their packets arrive from the nodes' addresses: give the nodes' range then.
+   */
+  public static ipBlock(cidr: string): PushgatewayPeer {
+    const [address, prefix, ...rest] = cidr.split('/');
+    const version = isIP(address ?? '');
+    if (!version || rest.length || !/^\d{1,3}$/.test(prefix ?? '') || Number(prefix) > (version === 4 ? 32 : 128)) {
+      throw invalidInput('PushgatewayPeer.ipBlock()', 'cidr', cidr, 'use an address range such as "203.0.113.0/24" or "2001:db8::/64"');
+    }
+    return new PushgatewayPeer({ ipBlock: { cidr } });
+  }
+
+  private constructor(private readonly peer: k8s.NetworkPolicyPeer) {}
 
   /** @internal */
   public _toKube(): k8s.NetworkPolicyPeer {
-    // A namespaceSelector is always set: a bare podSelector would only ever match the policy's own namespace.
-    const select = (labels: Record<string, string>) => (Object.keys(labels).length ? { matchLabels: labels } : {});
-    return { namespaceSelector: select(this.namespaceLabels), podSelector: select(this.podLabels) };
+    return this.peer;
+  }
+
+  /** @internal Whether this admits addresses outside the cluster. */
+  public _isAddressRange(): boolean {
+    return this.peer.ipBlock !== undefined;
   }
 }

@@ -20,7 +20,9 @@ export interface PushgatewayWebConfig {
   readonly secretKey?: string;
   /**
    * A `kubernetes.io/tls` Secret mounted at /etc/pushgateway/tls; the Pushgateway then serves
-   * HTTPS, and its URL, probes and ServiceMonitor follow.
+   * HTTPS, and its URL, probes and ServiceMonitor follow. The certificate must name
+   * `<name>.<namespace>.svc` and, with replicas, the replica addresses too
+   * (`*.<name>-headless.<namespace>.svc`), which pushers verify.
    * @default - plain HTTP
    */
   readonly tlsSecretName?: string;
@@ -69,7 +71,10 @@ export interface PushgatewayClientAuth {
   readonly ca?: SecretKeyReference;
 }
 
-/** An Ingress that lets pushers outside the cluster reach the Pushgateway. */
+/**
+ * An Ingress that lets pushers outside the cluster reach the Pushgateway. It sends each request
+ * to the Service, so with replicas a push through it reaches one replica only.
+ */
 export interface PushgatewayIngress {
   /** Host name the Ingress serves, e.g. `pushgateway.example.com`. */
   readonly host: string;

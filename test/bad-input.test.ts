@@ -1,5 +1,5 @@
 import { App, Chart, Cron, Duration, Size, Testing } from 'cdk8s';
-import { Cpu, ImagePullPolicy } from 'cdk8s-plus-27';
+import { Cpu, ImagePullPolicy, ServiceType } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { describe, expect, test } from 'vitest';
 import {
@@ -7,6 +7,7 @@ import {
   KubePrometheusFlavour, MonitoredCronJob, MonitoredCronJobProps, Pushgateway, PushgatewayProps, PushgatewayPeer,
   PushgatewayVolumeAccessMode,
 } from '../lib';
+import { ServiceMonitorSpecEndpointsMetricRelabelingsAction } from '../imports/monitoring.coreos.com';
 import { synthApp } from './helpers/synth';
 
 /**
@@ -70,6 +71,7 @@ function backup(overrides: Partial<MonitoredCronJobProps> = {}, chart = monitori
 
 const DNS_FIX = /lower-case letters, digits and '-', starting and ending with a letter or digit/;
 const LABEL_VALUE_FIX = /use at most 63 letters, digits, "-", "_" or "\.", starting and ending with a letter or digit/;
+const REPLICAS_FIX = /use a whole number of at least 1 \(1 for a single Pushgateway, 2 or more for high availability\)/;
 const POSITIVE_FIX = /use a duration greater than zero, e\.g\. Duration\.minutes\(5\)/;
 // The reason, then how a schedule is written.
 const cronFix = (reason: string) => new RegExp(`^${reason}: use five fields "minute hour day-of-month month day-of-week" as Kubernetes reads them`);
@@ -96,10 +98,56 @@ const CASES: BadInput[] = [
     path: 'test/Pushgateway', field: 'telemetryPath', value: '/metrics/', fix: /remove the trailing "\/", e\.g\. "\/metrics"/ },
   { name: 'with an image reference holding a space', build: () => pushgateway({ image: 'pushgateway v1.11.3' }),
     path: 'test/Pushgateway', field: 'image', value: 'pushgateway v1.11.3', fix: /use an image reference such as/ },
-  { name: 'with replicas > 1 on a ReadWriteOnce volume', build: () => pushgateway({ replicas: 2 }),
-    path: 'test/Pushgateway', field: 'replicas', value: 2, fix: /use replicas: 1 .*or persistence: false/ },
   { name: 'with a fractional replica count', build: () => pushgateway({ replicas: 1.5 }),
-    path: 'test/Pushgateway', field: 'replicas', value: 1.5, fix: /use a whole number, normally 1/ },
+    path: 'test/Pushgateway', field: 'replicas', value: 1.5, fix: REPLICAS_FIX },
+  { name: 'with no replicas', build: () => pushgateway({ replicas: 0 }),
+    path: 'test/Pushgateway', field: 'replicas', value: 0, fix: REPLICAS_FIX },
+  { name: 'with a negative replica count', build: () => pushgateway({ replicas: -2 }),
+    path: 'test/Pushgateway', field: 'replicas', value: -2, fix: REPLICAS_FIX },
+  { name: 'with replicas sharing an existing claim', build: () => pushgateway({ replicas: 2, persistenceExistingClaim: 'pushgateway-data' }),
+    path: 'test/Pushgateway', field: 'persistenceExistingClaim', value: 'pushgateway-data', fix: /each replica gets its own claim .*drop persistenceExistingClaim/ },
+  { name: 'with replicas and a name too long for StatefulSet pods', build: () => pushgateway({ replicas: 2, name: 'p'.repeat(53) }),
+    path: 'test/Pushgateway', field: 'name', value: 'p'.repeat(53), fix: /with replicas > 1 use at most 52 characters/ },
+  { name: 'with a disruption budget for a single replica', build: () => pushgateway({ disruptionBudget: { maxUnavailable: 1 } }),
+    path: 'test/Pushgateway', field: 'disruptionBudget', value: { maxUnavailable: 1 }, fix: /drop it, or set replicas: 2 or more/ },
+  { name: 'with a disruption budget that blocks every drain', build: () => pushgateway({ replicas: 2, disruptionBudget: { maxUnavailable: 0 } }),
+    path: 'test/Pushgateway', field: 'disruptionBudget.maxUnavailable', value: 0, fix: /use a whole number from 1 to 1: 0 blocks every node drain/ },
+  { name: 'with a disruption budget that keeps every replica', build: () => pushgateway({ replicas: 3, disruptionBudget: { minAvailable: 3 } }),
+    path: 'test/Pushgateway', field: 'disruptionBudget.minAvailable', value: 3, fix: /use a whole number from 1 to 2: 3 or more blocks every node drain/ },
+  { name: 'with a disruption budget giving both bounds', build: () => pushgateway({ replicas: 3, disruptionBudget: { minAvailable: 1, maxUnavailable: 1 } }),
+    path: 'test/Pushgateway', field: 'disruptionBudget', value: { minAvailable: 1, maxUnavailable: 1 }, fix: /give exactly one of maxUnavailable and minAvailable/ },
+  { name: 'with an ExternalName Service', build: () => pushgateway({ serviceType: ServiceType.EXTERNAL_NAME }),
+    path: 'test/Pushgateway', field: 'serviceType', value: 'ExternalName', fix: /use CLUSTER_IP, NODE_PORT or LOAD_BALANCER/ },
+  { name: 'with a LoadBalancer Service the NetworkPolicy would block', build: () => pushgateway({ serviceType: ServiceType.LOAD_BALANCER }),
+    path: 'test/Pushgateway', field: 'serviceType', value: 'LoadBalancer', fix: /add PushgatewayPeer\.ipBlock\("<their CIDR>"\) to pushers, or set networkPolicy: false/ },
+  { name: 'with a Service annotation key holding a space', build: () => pushgateway({ serviceAnnotations: { 'load balancer': 'internal' } }),
+    path: 'test/Pushgateway', field: 'serviceAnnotations key', value: 'load balancer', fix: /use an optional DNS prefix and "\/"/ },
+  { name: 'with a ServiceAccount annotation key with an empty name', build: () => pushgateway({ serviceAccountAnnotations: { 'iam.gke.io/': 'x' } }),
+    path: 'test/Pushgateway', field: 'serviceAccountAnnotations key', value: 'iam.gke.io/', fix: /use an optional DNS prefix and "\/"/ },
+  { name: 'with a ServiceMonitor label value holding a space', build: () => pushgateway({ serviceMonitorLabels: { team: 'data platform' } }),
+    path: 'test/Pushgateway', field: 'serviceMonitorLabels["team"]', value: 'data platform', fix: LABEL_VALUE_FIX },
+  { name: 'with a ServiceMonitor label the flavour sets', build: () => pushgateway({ flavour: KubePrometheusFlavour.kubePrometheusStack({ release: 'kps' }), serviceMonitorLabels: { release: 'other' } }),
+    path: 'test/Pushgateway', field: 'serviceMonitorLabels key', value: 'release', fix: /the construct sets this label .*drop it here/ },
+  { name: 'with a relabeling that writes nowhere', build: () => pushgateway({ relabelings: [{ sourceLabels: ['__meta_kubernetes_pod_node_name'] }] }),
+    path: 'test/Pushgateway', field: 'relabelings[0].targetLabel', value: null, fix: /the replace action writes to a label: set targetLabel/ },
+  { name: 'with a hashmod metric relabeling without a modulus', build: () => pushgateway({ metricRelabelings: [{ action: ServiceMonitorSpecEndpointsMetricRelabelingsAction.HASHMOD, sourceLabels: ['job'], targetLabel: 'shard' }] }),
+    path: 'test/Pushgateway', field: 'metricRelabelings[0].modulus', value: null, fix: /the hashmod action needs a modulus/ },
+  { name: 'with an extra volume named like the data volume', build: () => pushgateway({ extraVolumes: [{ name: 'data', emptyDir: {} }] }),
+    path: 'test/Pushgateway', field: 'extraVolumes name', value: 'data', fix: /use a name of its own: data, web-config, tls are the construct's/ },
+  { name: 'with a hostPath extra volume', build: () => pushgateway({ extraVolumes: [{ name: 'host', hostPath: { path: '/var/run' } }] }),
+    path: 'test/Pushgateway', field: 'extraVolumes "host" type', value: 'hostPath', fix: /give one volume type the Pod Security "restricted" profile allows/ },
+  { name: 'with two extra mounts at one path', build: () => pushgateway({ extraVolumes: [{ name: 'a', emptyDir: {} }, { name: 'b', emptyDir: {} }], extraVolumeMounts: [{ name: 'a', mountPath: '/x' }, { name: 'b', mountPath: '/x' }] }),
+    path: 'test/Pushgateway', field: 'extraVolumeMounts mountPath', value: '/x', fix: /mount each path once/ },
+  { name: 'with a spread constraint of skew 0', build: () => pushgateway({ topologySpreadConstraints: [{ maxSkew: 0, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: {} }] }),
+    path: 'test/Pushgateway', field: 'topologySpreadConstraints[0].maxSkew', value: 0, fix: /use a whole number of at least 1/ },
+  { name: 'with a spread constraint that is neither strict nor soft', build: () => pushgateway({ replicas: 2, topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'Never', labelSelector: {} }] }),
+    path: 'test/Pushgateway', field: 'topologySpreadConstraints[0].whenUnsatisfiable', value: 'Never', fix: /use "DoNotSchedule" or "ScheduleAnyway"/ },
+  { name: 'with a spread constraint that selects no pods', build: () => pushgateway({ replicas: 2, topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' }] }),
+    path: 'test/Pushgateway', field: 'topologySpreadConstraints[0].labelSelector', value: null, fix: /select the Pushgateway pods, e\.g\. \{ matchLabels: \{ "app\.kubernetes\.io\/name": "pushgateway" \} \}/ },
+  { name: 'with an extra mount of a volume that is not there', build: () => pushgateway({ extraVolumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }),
+    path: 'test/Pushgateway', field: 'extraVolumeMounts name', value: 'scratch', fix: /mount one of extraVolumes \(none given\)/ },
+  { name: 'with an extra mount over the data directory', build: () => pushgateway({ extraVolumes: [{ name: 'scratch', emptyDir: {} }], extraVolumeMounts: [{ name: 'scratch', mountPath: '/data/tmp' }] }),
+    path: 'test/Pushgateway', field: 'extraVolumeMounts mountPath', value: '/data/tmp', fix: /use an absolute path outside \/data, / },
   { name: 'with a zero persistence interval', build: () => pushgateway({ persistenceInterval: Duration.seconds(0) }),
     path: 'test/Pushgateway', field: 'persistenceInterval', value: '0 seconds', fix: POSITIVE_FIX },
   { name: 'with a managed flag in extraArgs', build: () => pushgateway({ extraArgs: ['--log.level=debug', '--web.listen-address=:80'] }),
@@ -142,6 +190,12 @@ const CASES: BadInput[] = [
     path: 'KubePrometheusFlavour.kubePrometheus()', field: 'prometheusServiceAccount', value: 'prometheus k8s', fix: DNS_FIX },
   { name: 'with a discoverable namespace that is not a DNS label', build: () => KubePrometheusFlavour.kubePrometheus({ discoverableNamespaces: ['default', 'team a'] }),
     path: 'KubePrometheusFlavour.kubePrometheus()', field: 'discoverableNamespaces entry', value: 'team a', fix: DNS_FIX },
+  { name: 'with an address range without a prefix length', build: () => PushgatewayPeer.ipBlock('203.0.113.0'),
+    path: 'PushgatewayPeer.ipBlock()', field: 'cidr', value: '203.0.113.0', fix: /use an address range such as "203\.0\.113\.0\/24"/ },
+  { name: 'with an address range outside IPv4', build: () => PushgatewayPeer.ipBlock('203.0.113.300/24'),
+    path: 'PushgatewayPeer.ipBlock()', field: 'cidr', value: '203.0.113.300/24', fix: /use an address range such as/ },
+  { name: 'with an IPv4 prefix longer than 32 bits', build: () => PushgatewayPeer.ipBlock('10.0.0.0/33'),
+    path: 'PushgatewayPeer.ipBlock()', field: 'cidr', value: '10.0.0.0/33', fix: /use an address range such as/ },
   { name: 'with a pusher label value holding a newline', build: () => PushgatewayPeer.podsWithLabels({ app: 'etl\n' }),
     path: 'PushgatewayPeer.podsWithLabels()', field: 'labels["app"]', value: 'etl\n', fix: LABEL_VALUE_FIX },
   { name: 'with a pusher namespace in upper case', build: () => PushgatewayPeer.allPodsInNamespace('Ingress-Nginx'),

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Cron, Duration, Size, Testing, Yaml } from 'cdk8s';
 import { Cpu, ImagePullPolicy } from 'cdk8s-plus-27';
 import { describe, expect, test } from 'vitest';
@@ -99,6 +101,77 @@ describe('MonitoredCronJob', () => {
     for (const c of containers) {
       expect(c.env).toContainEqual({ name: 'PUSHGATEWAY_PASSWORD', valueFrom: { secretKeyRef: { name: 'pushgateway-client', key: 'password' } } });
     }
+  });
+
+  test('the README\'s first job, synthesized as written, runs as a numeric non-root user with small requests', () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Monitor your first job'));
+    const code = /```ts\n([\s\S]*?)```/.exec(section)![1];
+    expect(code).toContain('new MonitoredCronJob(');
+    // examples/main.ts (what `npm run synth` writes to dist/) runs the very same container.
+    const containers = /^\s*(containers: .*)$/m.exec(code)![1];
+    expect(fs.readFileSync(path.resolve(__dirname, '..', 'examples', 'main.ts'), 'utf8')).toContain(containers);
+    // The snippet is plain JavaScript apart from its imports, which are handed in instead.
+    const body = code.replace(/^\s*import .*$/gm, '');
+    const app = Testing.app();
+    new Function('app', 'Cron', 'Duration', 'BatchMonitoringChart', 'MonitoredCronJob', body)(app, Cron, Duration, BatchMonitoringChart, MonitoredCronJob);
+    const s = synth(app.node.findChild('batch-monitoring') as BatchMonitoringChart);
+    const cronJob = s.find('CronJob', 'daily-backup');
+    const pod = cronJob.spec.jobTemplate.spec.template.spec;
+    const container = pod.containers[0];
+    // The image (alpine) runs as root; the kubelet starts it only with a numeric non-root user.
+    const user = container.securityContext.runAsUser ?? pod.securityContext.runAsUser;
+    expect(Number.isInteger(user) && user > 0).toBe(true);
+    expect(pod.securityContext).toMatchObject({ runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true });
+    expect(container.imagePullPolicy).toBe('IfNotPresent');
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
+  });
+
+  test('the CronJob, its pods and the wrapper ConfigMap carry the library\'s object labels', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'test', { pushgateway: { partOf: 'platform' } });
+    backup(chart, { wrapCommand: true, metadata: { labels: { team: 'storage' } } });
+    const s = synth(chart);
+    const labels = { 'app.kubernetes.io/name': 'daily-backup', 'app.kubernetes.io/component': 'batch-job', 'app.kubernetes.io/part-of': 'platform' };
+    const cronJob = s.find('CronJob', 'daily-backup');
+    expect(cronJob.metadata.labels).toEqual({ ...labels, team: 'storage' });
+    expect(cronJob.spec.jobTemplate.spec.template.metadata.labels).toMatchObject(labels);
+    expect(s.find('ConfigMap', 'daily-backup-push-wrapper').metadata.labels).toEqual(labels);
+  });
+
+  test('in a namespace of its own, the wrapper ConfigMap is where the pods can mount it', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'test');
+    backup(chart, { wrapCommand: true, metadata: { namespace: 'team-a' } });
+    const s = synth(chart);
+    expect(s.find('CronJob', 'daily-backup').metadata.namespace).toBe('team-a');
+    expect(s.find('ConfigMap', 'daily-backup-push-wrapper').metadata.namespace).toBe('team-a');
+  });
+
+  test('the pod defaults give way to what the job sets', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'test');
+    backup(chart, { securityContext: { user: 2000, group: 3000 } });
+    const pod = synth(chart).find('CronJob', 'daily-backup').spec.jobTemplate.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsUser: 2000, runAsGroup: 3000, runAsNonRoot: true });
+    // backup() sets its own user, pull policy and resources on the container.
+    expect(pod.containers[0]).toMatchObject({
+      imagePullPolicy: 'IfNotPresent',
+      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+      securityContext: { runAsUser: 10001, runAsGroup: 10001 },
+    });
+    const other = new BatchMonitoringChart(Testing.app(), 'test');
+    backup(other, { containers: [{ image: 'backup:1', command: ['backup'], imagePullPolicy: ImagePullPolicy.ALWAYS, resources: { memory: { request: Size.gibibytes(1) } } }] });
+    const container = synth(other).find('CronJob', 'daily-backup').spec.jobTemplate.spec.template.spec.containers[0];
+    expect(container.imagePullPolicy).toBe('Always');
+    expect(container.resources).toEqual({ requests: { memory: '1024Mi' } });
+  });
+
+  test('fails when the job is set to run as root (an image that needs root)', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'test');
+    expect(() => backup(chart, { containers: [{ name: 'backup', image: 'alpine:3.20', command: ['true'], securityContext: { user: 0 } }] }))
+      .toThrow(/^test\/Backup: invalid container "backup" securityContext.user 0: run as a non-root numeric user \(the default is 65534, nobody\): Pod Security "restricted"/);
+    expect(() => backup(new BatchMonitoringChart(Testing.app(), 'test'), { securityContext: { user: 0 } }))
+      .toThrow(/^test\/Backup: invalid securityContext.user 0: run as a non-root numeric user/);
+    expect(() => backup(new BatchMonitoringChart(Testing.app(), 'test'), { containers: [{ name: 'backup', image: 'alpine:3.20', command: ['true'], securityContext: { ensureNonRoot: false } }] }))
+      .toThrow(/^test\/Backup: invalid container "backup" securityContext.ensureNonRoot false: remove it: Pod Security "restricted" requires runAsNonRoot/);
   });
 
   test('fails when a wrapped container has no explicit command', () => {

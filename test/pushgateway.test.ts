@@ -1,8 +1,9 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
-import { Cpu, ImagePullPolicy } from 'cdk8s-plus-27';
+import { Cpu, ImagePullPolicy, k8s, ServiceType } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { describe, expect, test } from 'vitest';
-import { KubePrometheusFlavour, Pushgateway, PushgatewayPeer, PushgatewayVolumeAccessMode } from '../lib';
+import { KubePrometheusFlavour, Pushgateway, PushgatewayPeer } from '../lib';
+import { ServiceMonitorSpecEndpointsMetricRelabelingsAction } from '../imports/monitoring.coreos.com';
 import { synth } from './helpers/synth';
 
 function chart(namespace = 'monitoring'): Chart {
@@ -360,21 +361,76 @@ describe('Pushgateway Ingress', () => {
   });
 });
 
+describe('Pushgateway: what the Helm chart offers', () => {
+  const c = chart();
+  new Pushgateway(c, 'Pushgateway', {
+    serviceType: ServiceType.LOAD_BALANCER,
+    serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-internal': 'true' },
+    serviceAccountAnnotations: { 'iam.gke.io/gcp-service-account': 'pushgateway@project.iam.gserviceaccount.com' },
+    serviceMonitorLabels: { release: 'prometheus', team: 'platform' },
+    relabelings: [{ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' }],
+    metricRelabelings: [{ action: ServiceMonitorSpecEndpointsMetricRelabelingsAction.DROP, sourceLabels: ['__name__'], regex: 'go_gc_.*' }],
+    topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'pushgateway' } } }],
+    extraVolumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }],
+    extraVolumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+    pushers: [PushgatewayPeer.podsWithLabels({ [Pushgateway.PUSHER_LABEL]: 'true' }), PushgatewayPeer.ipBlock('10.20.0.0/16')],
+  });
+  const s = synth(c);
+  const pod = s.find('Deployment').spec.template.spec;
+
+  test('snapshot', async () => {
+    await expect(s.yaml).toMatchFileSnapshot('__snapshots__/pushgateway-helm-parity.k8s.yaml');
+  });
+
+  test('Service type and annotations; ServiceAccount annotations', () => {
+    const svc = s.find('Service');
+    expect(svc.spec.type).toBe('LoadBalancer');
+    expect(svc.metadata.annotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-internal': 'true' });
+    expect(s.find('ServiceAccount').metadata.annotations).toEqual({ 'iam.gke.io/gcp-service-account': 'pushgateway@project.iam.gserviceaccount.com' });
+  });
+
+  test('ServiceMonitor labels beside the object labels; relabelings on the endpoint', () => {
+    const sm = s.find('ServiceMonitor');
+    expect(sm.metadata.labels).toMatchObject({ release: 'prometheus', team: 'platform', 'app.kubernetes.io/name': 'pushgateway' });
+    expect(s.find('Service').metadata.labels).not.toHaveProperty('release');
+    expect(sm.spec.endpoints[0].relabelings).toEqual([{ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' }]);
+    expect(sm.spec.endpoints[0].metricRelabelings).toEqual([{ action: 'drop', sourceLabels: ['__name__'], regex: 'go_gc_.*' }]);
+  });
+
+  test('topology spread, extra volumes and mounts on the pod, after the construct\'s own', () => {
+    expect(pod.topologySpreadConstraints).toHaveLength(1);
+    expect(pod.volumes).toEqual([
+      { name: 'data', persistentVolumeClaim: { claimName: 'pushgateway-data' } },
+      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+    ]);
+    expect(pod.containers[0].volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }, { name: 'tmp', mountPath: '/tmp' }]);
+  });
+
+  test('the NetworkPolicy admits the address range of the clients outside the cluster', () => {
+    expect(s.find('NetworkPolicy').spec.ingress[0].from).toContainEqual({ ipBlock: { cidr: '10.20.0.0/16' } });
+  });
+
+  test('IPv6 address ranges are admitted too', () => {
+    expect(PushgatewayPeer.ipBlock('2001:db8::/64')._toKube()).toEqual({ ipBlock: { cidr: '2001:db8::/64' } });
+  });
+
+  test('a NodePort Service without a NetworkPolicy needs no address range', () => {
+    const c2 = chart();
+    new Pushgateway(c2, 'Pushgateway', { serviceType: ServiceType.NODE_PORT, networkPolicy: false });
+    expect(synth(c2).find('Service').spec.type).toBe('NodePort');
+  });
+});
+
 describe('Pushgateway validation', () => {
-  test('fails with replicas > 1 on a ReadWriteOnce volume', () => {
-    expect(() => new Pushgateway(chart(), 'Pushgateway', { replicas: 2 }))
-      .toThrow(/test\/Pushgateway: invalid replicas 2: a ReadWriteOnce volume attaches to one pod only: use replicas: 1/);
-  });
-
-  test('fails with replicas > 1 on a ReadWriteOncePod volume', () => {
-    expect(() => new Pushgateway(chart(), 'Pushgateway', { replicas: 3, persistenceAccessMode: PushgatewayVolumeAccessMode.READ_WRITE_ONCE_POD }))
-      .toThrow(/invalid replicas 3: a ReadWriteOncePod volume/);
-  });
-
-  test('replicas > 1 without persistence is allowed', () => {
+  test('replicas > 1 run as a StatefulSet (see pushgateway-replicas.test.ts)', () => {
     const c = chart();
-    new Pushgateway(c, 'Pushgateway', { replicas: 2, persistence: false });
-    expect(synth(c).find('Deployment').spec.replicas).toBe(2);
+    new Pushgateway(c, 'Pushgateway', { replicas: 2 });
+    expect(synth(c).all('Deployment')).toHaveLength(0);
+  });
+
+  test.each([0, -1, 1.5])('fails with %s replicas', (replicas) => {
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { replicas }))
+      .toThrow(new RegExp(`test/Pushgateway: invalid replicas ${replicas}: use a whole number of at least 1`));
   });
 
   test('fails with a persistence interval that is not positive', () => {

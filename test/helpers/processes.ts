@@ -99,3 +99,49 @@ export async function startPrometheus(binary: string, dir: string, config: objec
   await waitForHttp(`${url}/-/ready`, proc);
   return { ...proc, url };
 }
+
+/**
+ * The scrape config prometheus-operator generates from the synthesized ServiceMonitor `endpoint`:
+ * the job is the Service name, and the target carries the namespace, service, pod, endpoint and
+ * container labels; the target itself is the test's Pushgateway on `port`.
+ */
+export function serviceMonitorScrapeConfig(jobName: string, endpoint: any, port: number): object {
+  return {
+    job_name: jobName,
+    honor_labels: endpoint.honorLabels,
+    metrics_path: endpoint.path,
+    static_configs: [{
+      targets: [`127.0.0.1:${port}`],
+      labels: { namespace: 'monitoring', service: 'pushgateway', endpoint: endpoint.port, pod: 'pushgateway-7d9f8-abcde', container: 'pushgateway' },
+    }],
+  };
+}
+
+/**
+ * Starts Alertmanager on 127.0.0.1 with a free port, `config` (alertmanager.yaml text) and a temp
+ * storage folder under `dir`; clustering off, as one replica needs no peers.
+ */
+export async function startAlertmanager(binary: string, dir: string, config: string): Promise<RunningProcess & { url: string; port: number }> {
+  const port = await freePort();
+  fs.mkdirSync(dir, { recursive: true });
+  const configFile = path.join(dir, 'alertmanager.yaml');
+  fs.writeFileSync(configFile, config);
+  const args = [
+    `--config.file=${configFile}`,
+    `--storage.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--cluster.listen-address=',
+  ];
+  // Debian's build reads its default notification template from /usr/share/prometheus/alertmanager,
+  // a path compiled in. The unpacked package (npm run binaries) has it beside the binary: lay that
+  // share folder over /usr/share in a mount namespace of the process's own, which changes nothing
+  // outside it. sh and the binary exec in turn, so the PID stays the Alertmanager's.
+  const share = path.resolve(path.dirname(binary), '..', 'share');
+  const proc = fs.existsSync(path.join(share, 'prometheus', 'alertmanager', 'default.tmpl'))
+    ? startProcess('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c',
+      `mount -t overlay overlay -o lowerdir=${share}:/usr/share /usr/share && exec "$0" "$@"`, binary, ...args])
+    : startProcess(binary, args);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/-/ready`, proc);
+  return { ...proc, url, port };
+}

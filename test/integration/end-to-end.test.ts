@@ -6,7 +6,7 @@ import { Duration, Testing } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BatchMonitoringChart } from '../../lib';
 import { findBinary } from '../helpers/binaries';
-import { RunningProcess, startPrometheus, startPushgateway } from '../helpers/processes';
+import { RunningProcess, serviceMonitorScrapeConfig, startPrometheus, startPushgateway } from '../helpers/processes';
 import { synth } from '../helpers/synth';
 
 const pushgatewayBinary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
@@ -44,17 +44,7 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary)('end to end: job, Pushg
     pgw = await startPushgateway(pushgatewayBinary!, args);
     prometheus = await startPrometheus(prometheusBinary!, dir, {
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      scrape_configs: [{
-        // What prometheus-operator generates from the ServiceMonitor: the job is the Service name,
-        // and the target carries the namespace, service, pod, endpoint and container labels.
-        job_name: chart.pushgateway.name,
-        honor_labels: endpoint.honorLabels,
-        metrics_path: endpoint.path,
-        static_configs: [{
-          targets: [`127.0.0.1:${pgw.port}`],
-          labels: { namespace: 'monitoring', service: 'pushgateway', endpoint: endpoint.port, pod: 'pushgateway-7d9f8-abcde', container: 'pushgateway' },
-        }],
-      }],
+      scrape_configs: [serviceMonitorScrapeConfig(chart.pushgateway.name, endpoint, pgw.port)],
     }, rules);
   });
 
