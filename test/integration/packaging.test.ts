@@ -4,10 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, expect, test } from 'vitest';
+const { findPython } = require('../../scripts/package.js') as { findPython(): { python?: string; problem?: string } };
 
 const root = path.resolve(__dirname, '..', '..');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-'));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+/** The constructs every language binding must expose. */
+const CONSTRUCTS = ['BatchMonitoringChart', 'MonitoredCronJob', 'Pushgateway', 'BatchJobAlerts', 'BatchJobsDashboard', 'CleanupCronJob'];
 
 function run(command: string, args: string[], cwd: string): string {
   try {
@@ -19,15 +23,20 @@ function run(command: string, args: string[], cwd: string): string {
 
 /**
  * What a user gets from the registry: `npm pack`, install the tarball into a fresh project,
- * compile a chart that uses the library with TypeScript, and synthesize it.
+ * compile a chart that uses the library with TypeScript, and synthesize it. The installed package
+ * carries the jsii assembly that the other languages' packages and Construct Hub read.
  */
 test('the npm tarball installs into a consumer project that compiles and synthesizes', () => {
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', scratch], root));
+  // What `prepack` runs, done first: jsii's output would mix into `npm pack --json`.
+  run('npm', ['run', '-s', 'build'], root);
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], root));
   const tarball = path.join(scratch, packed[0].filename);
   const files: string[] = packed[0].files.map((f: any) => f.path);
   expect(files).toContain('build/lib/index.js');
   expect(files).toContain('build/lib/index.d.ts');
   expect(files).toContain('build/imports/monitoring.coreos.com.js');
+  expect(files).toEqual(expect.arrayContaining(['.jsii', 'LICENSE', 'CHANGELOG.md', 'docs/API.md']));
+  expect(packed[0].bundled).toContain('@grafana/grafana-foundation-sdk');
   expect(files.filter((f) => f.startsWith('test/') || f.startsWith('examples/'))).toEqual([]);
 
   const versions = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).devDependencies;
@@ -56,6 +65,17 @@ test('the npm tarball installs into a consumer project that compiles and synthes
     'console.log(pushgateway.url);',
     'app.synth();',
   ].join('\n'));
+  const assembly = JSON.parse(fs.readFileSync(path.join(app, 'node_modules', 'cdk8s-batch-monitoring', '.jsii'), 'utf8'));
+  for (const name of CONSTRUCTS) {
+    expect(assembly.types[`cdk8s-batch-monitoring.${name}`], name).toMatchObject({ kind: 'class', assembly: 'cdk8s-batch-monitoring' });
+  }
+  expect(assembly.targets.python.module).toBe('cdk8s_batch_monitoring');
+  // Bundled, so the public API may not use it: another language could not name its types.
+  expect(Object.keys(assembly.bundled)).toContain('@grafana/grafana-foundation-sdk');
+  const referenced = new Set(JSON.stringify(assembly.types).match(/"fqn":"[^"]+"/g));
+  expect([...referenced].filter((fqn) => fqn.includes('@grafana/'))).toEqual([]);
+  expect(referenced).toContain('"fqn":"constructs.Construct"');
+
   run('npx', ['tsc', '-p', '.'], app);
   const out = run('node', ['main.js'], app);
   expect(out.trim()).toBe('http://jobs-pushgateway.jobs.svc:9091');
@@ -68,3 +88,47 @@ test('the npm tarball installs into a consumer project that compiles and synthes
   expect(monitoring.find((d) => d.metadata.name === 'report-push-wrapper').data['push-metrics.sh'])
     .toBe(fs.readFileSync(path.join(root, 'lib', 'push-wrapper', 'push-metrics.sh'), 'utf8'));
 }, 300_000);
+
+/**
+ * `npm run package`: jsii-pacmak writes the Python, Java, .NET and Go sources and the Python sdist
+ * and wheel are built from them. Without the jsii Python runtime (on PyPI only) the module cannot
+ * be imported here, so the wheel's module is parsed: each construct is a class bound to its jsii type.
+ */
+test('jsii-pacmak generates every language; the Python wheel exposes the constructs', (ctx) => {
+  const { python, problem } = findPython();
+  if (!python) {
+    if (process.env.CI) throw new Error(`${problem}; CI must build the Python packages, not skip them`);
+    console.warn(`\n*** SKIPPING the language packages: ${problem} ***\n`);
+    ctx.skip();
+  }
+  const printed = run('npm', ['run', '-s', 'package'], root).split('\n');
+  expect(printed).toEqual(expect.arrayContaining([
+    'build/packages/dotnet', 'build/packages/go', 'build/packages/java', 'build/packages/python',
+    'build/dist/python/cdk8s-batch-monitoring-0.1.0.tar.gz', 'build/dist/python/cdk8s_batch_monitoring-0.1.0-py3-none-any.whl',
+  ]));
+  const packages = path.join(root, 'build', 'packages');
+  for (const name of CONSTRUCTS) {
+    expect(fs.existsSync(path.join(packages, 'java/src/main/java/org/cdk8s/batchmonitoring', `${name}.java`)), `${name}.java`).toBe(true);
+    expect(fs.existsSync(path.join(packages, 'dotnet/Org.Cdk8s.BatchMonitoring/Org/Cdk8s/BatchMonitoring', `${name}.cs`)), `${name}.cs`).toBe(true);
+    expect(fs.existsSync(path.join(packages, 'go/cdk8sbatchmonitoring', `${name}.go`)), `${name}.go`).toBe(true);
+  }
+
+  const wheel = path.join(root, 'build', 'dist', 'python', 'cdk8s_batch_monitoring-0.1.0-py3-none-any.whl');
+  const parsed = JSON.parse(run(python!, ['-c', [
+    'import ast, json, sys, zipfile',
+    'with zipfile.ZipFile(sys.argv[1]) as whl:',
+    '    files = whl.namelist()',
+    "    tree = ast.parse(whl.read('cdk8s_batch_monitoring/__init__.py'))",
+    "exported = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and [t.id for t in n.targets] == ['__all__'])",
+    "types = {n.name: next((ast.literal_eval(k.value) for k in n.keywords if k.arg == 'jsii_type'), None) for n in tree.body if isinstance(n, ast.ClassDef)}",
+    "print(json.dumps({'files': files, 'exported': exported, 'types': types}))",
+  ].join('\n'), wheel], root));
+  expect(parsed.files).toEqual(expect.arrayContaining([
+    'cdk8s_batch_monitoring/__init__.py', 'cdk8s_batch_monitoring/monitoring/__init__.py',
+    'cdk8s_batch_monitoring/_jsii/cdk8s-batch-monitoring@0.1.0.jsii.tgz', 'cdk8s_batch_monitoring-0.1.0.data/scripts/pushgateway-cleanup',
+  ]));
+  for (const name of CONSTRUCTS) {
+    expect(parsed.exported, name).toContain(name);
+    expect(parsed.types[name], name).toBe(`cdk8s-batch-monitoring.${name}`);
+  }
+}, 600_000);
