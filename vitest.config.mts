@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 // The Prometheus parts from Debian unstable (npm run binaries) come first: the tests run the
 // versions a cluster runs, not the machine's older packages.
-const debianUnstableBin = path.resolve(__dirname, '.cache/debian-unstable/root/usr/bin');
+const debianUnstableBin = path.resolve(import.meta.dirname, '.cache/debian-unstable/root/usr/bin');
 process.env.PATH = `${debianUnstableBin}${path.delimiter}${process.env.PATH ?? ''}`;
 
 export default defineConfig({
