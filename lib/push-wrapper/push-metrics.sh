@@ -123,7 +123,8 @@ push_once() {
         --data-binary @- --output - --write-out ' HTTP_STATUS=%{http_code}' "$1" 2>&1)
       code=${out##*HTTP_STATUS=}
       code=${code%"${code#???}"}
-      reason="${out%% HTTP_STATUS=*}${out##* HTTP_STATUS=???}" ;;
+      reason="${out%% HTTP_STATUS=*}${out##* HTTP_STATUS=???}"
+      [ "$code" = 000 ] || reason="HTTP $code: $reason" ;;
     wget)
       out=$(wget -nv -O /dev/null -t 1 -T 10 ${auth:+--header "$auth"} \
         ${PUSHGATEWAY_CA_FILE:+--ca-certificate="$PUSHGATEWAY_CA_FILE"} --post-data="$body" "$1" 2>&1)
