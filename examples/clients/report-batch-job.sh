@@ -49,7 +49,8 @@ push() {
 
 retry_seconds=${PUSHGATEWAY_RETRY_SECONDS:-300}
 deadline=$(($(date +%s) + retry_seconds))
-pending=$(echo "${PUSHGATEWAY_URLS:-$PUSHGATEWAY_URL}" | tr ',' ' ')
+urls=$(echo "${PUSHGATEWAY_URLS:-$PUSHGATEWAY_URL}" | tr ',' ' ')
+pending=$urls
 delivered=0
 backoff=1
 while [ -n "$pending" ]; do
@@ -71,6 +72,10 @@ while [ -n "$pending" ]; do
   sleep $((backoff / 2 + $(awk -v seed=$(($$ + now)) 'BEGIN { srand(seed); print int(rand() * 1000000) }') % (backoff / 2 + 1)))
   backoff=$((backoff * 2 > 16 ? 16 : backoff * 2))
 done
-[ -n "$pending" ] && echo "not delivered to:$pending (delivered to $delivered); the job's exit status $status is kept" >&2
+if [ "$delivered" -eq 0 ]; then
+  echo "the result was not delivered${pending:+; still failing:$pending}; the job's exit status $status is kept" >&2
+elif [ -n "$pending" ]; then
+  echo "delivered to $delivered of $(echo $urls | wc -w) Pushgateway replicas; still failing:$pending" >&2
+fi
 
 exit "$status"
