@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunningProcess, freePort, runCommand, startPrometheus, startPushgateway } from '../test/helpers/processes';
+import { PushLoadResult, pushThroughRestart } from '../test/helpers/push-load';
 
 const ROOT = path.join(__dirname, '..');
 const WRAPPER = path.join(ROOT, 'lib', 'push-wrapper', 'push-metrics.sh');
@@ -27,95 +27,12 @@ const DOWN_MS = 20_000;
 const HEADING = '## Pushes through a Pushgateway restart';
 process.env.PATH = `${path.join(ROOT, '.cache/debian-unstable/root/usr/bin')}${path.delimiter}${process.env.PATH}`;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function binary(name: string): string {
   return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
 }
 
-function startReplica(port: number, file: string): Promise<RunningProcess> {
-  // The construct's default persistence interval: a killed replica loses what came since its last write.
-  return startPushgateway(binary('prometheus-pushgateway'), [`--persistence.file=${file}`, '--persistence.interval=5m'], port);
-}
-
-interface Scenario { readonly name: string; readonly replicas: number; readonly wrapper: string; readonly signal: NodeJS.Signals }
-interface Result {
-  readonly name: string; readonly runs: number; readonly exitKept: number; readonly delivered: number; readonly lost: number;
-  readonly retried: number; readonly missedReplica: number; readonly perReplica: number[];
-  readonly finishedSeconds: number; readonly pushMedian: number; readonly pushMax: number;
-}
-
-async function query(prometheus: { url: string }, promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const json = await (await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`)).json() as any;
-  if (json.status !== 'success') throw new Error(`${promql}: ${JSON.stringify(json)}`);
-  return json.data.result;
-}
-
-/** One job run through the wrapper: it works for `workMs`, then exits with `code`. */
-async function runJob(wrapper: string, env: Record<string, string>, workMs: number, code: number) {
-  const started = Date.now();
-  const result = await runCommand('sh', [wrapper, 'sh', '-c', `sleep ${(workMs / 1000).toFixed(2)}; exit ${code}`], { PATH: process.env.PATH, ...env });
-  return { exitCode: result.code, stderr: result.stderr, pushSeconds: (Date.now() - started - workMs) / 1000 };
-}
-
-async function scenario({ name, replicas, wrapper, signal }: Scenario): Promise<Result> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ha-'));
-  const ports = await Promise.all(Array.from({ length: replicas }, () => freePort()));
-  const files = ports.map((_, i) => path.join(dir, `replica-${i}.data`));
-  const pushgateways = await Promise.all(ports.map((p, i) => startReplica(p, files[i])));
-  const prometheus = await startPrometheus(binary('prometheus'), dir, {
-    global: { scrape_interval: '1s', scrape_timeout: '1s' },
-    scrape_configs: [{ job_name: 'pushgateway', honor_labels: true, static_configs: [{ targets: ports.map((p) => `127.0.0.1:${p}`) }] }],
-  });
-  const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-  const env: Record<string, string> = replicas > 1 ? { PUSHGATEWAY_URLS: urls.join(','), PUSHGATEWAY_URL: urls[0] } : { PUSHGATEWAY_URL: urls[0] };
-  const prefix = `bench-${name.replace(/\W+/g, '-')}-`;
-  const started = Date.now();
-  try {
-    const runs = Array.from({ length: RUNS }, (_, i) => {
-      const code = i % 7 === 0 ? 1 : 0;
-      const workMs = Math.round((i * SPREAD_MS) / RUNS);
-      return runJob(wrapper, { ...env, BATCH_JOB_NAME: `${prefix}${i}` }, workMs, code).then((r) => ({ ...r, i, code }));
-    });
-    await sleep(STOP_AT_MS);
-    await pushgateways[0].stop(signal);
-    await sleep(DOWN_MS);
-    pushgateways[0] = await startReplica(ports[0], files[0]);
-    const results = await Promise.all(runs);
-    const finishedSeconds = (Date.now() - started) / 1000;
-
-    // Every replica scraped at least twice after the last run ended.
-    await sleep(3000);
-    const seen = new Map((await query(prometheus, `max by (job) (batch_job_success{job=~"${prefix}.*"})`))
-      .map((s) => [s.metric.job, Number(s.value[1])]));
-    const lost = results.filter((r) => seen.get(`${prefix}${r.i}`) !== (r.code === 0 ? 1 : 0));
-    const perReplica = await Promise.all(urls.map(async (url) => {
-      const json = await (await fetch(`${url}/api/v1/metrics`)).json() as { data: Array<{ labels: Record<string, string> }> };
-      return json.data.filter((g) => g.labels.job.startsWith(prefix)).length;
-    }));
-    const pushSeconds = results.map((r) => r.pushSeconds).sort((a, b) => a - b);
-    return {
-      name, runs: RUNS,
-      exitKept: results.filter((r) => r.exitCode === r.code).length,
-      // The wrapper's own verdict: the current one says "not delivered", the seed one "could not push ... is kept".
-      delivered: results.filter((r) => !/not delivered|could not push to .*is kept/.test(r.stderr)).length,
-      lost: lost.length,
-      retried: results.filter((r) => /retrying for up to/.test(r.stderr)).length,
-      missedReplica: results.filter((r) => /delivered to \d+ of \d+ Pushgateway replicas; still failing/.test(r.stderr)).length,
-      perReplica,
-      finishedSeconds,
-      pushMedian: pushSeconds[Math.floor(pushSeconds.length / 2)],
-      pushMax: pushSeconds[pushSeconds.length - 1],
-    };
-  } finally {
-    await prometheus.stop();
-    for (const pgw of pushgateways) await pgw.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function section(results: Result[], versions: string): string {
-  const row = (r: Result) => `| ${r.name} | ${r.runs} | ${r.delivered} | **${r.lost}** | ${r.exitKept} | ${r.retried} | ${r.missedReplica} | `
+function section(results: PushLoadResult[], versions: string): string {
+  const row = (r: PushLoadResult) => `| ${r.name} | ${r.runs} | ${r.delivered} | **${r.lost}** | ${r.exitKept} | ${r.retried} | ${r.missedReplica} | `
     + `${r.perReplica.join(' / ')} | ${r.pushMedian.toFixed(1)} / ${r.pushMax.toFixed(1)} | ${r.finishedSeconds.toFixed(1)} |`;
   return `${HEADING} (\`npm run bench:ha\`)
 
@@ -151,15 +68,16 @@ async function main() {
     .join('; ');
   const seedWrapper = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ha-seed-')), 'push-metrics.sh');
   fs.writeFileSync(seedWrapper, execFileSync('git', ['show', SEED_WRAPPER], { cwd: ROOT }));
-  const scenarios: Scenario[] = [
-    { name: 'two replicas, replica 0 killed (SIGKILL)', replicas: 2, wrapper: WRAPPER, signal: 'SIGKILL' },
-    { name: 'one Pushgateway stopped (SIGTERM)', replicas: 1, wrapper: WRAPPER, signal: 'SIGTERM' },
-    { name: 'one Pushgateway stopped (SIGTERM), wrapper before retries', replicas: 1, wrapper: seedWrapper, signal: 'SIGTERM' },
+  const timing = { runs: RUNS, spreadMs: SPREAD_MS, stopAtMs: STOP_AT_MS, downMs: DOWN_MS };
+  const scenarios = [
+    { name: 'two replicas, replica 0 killed (SIGKILL)', replicas: 2, wrapper: WRAPPER, signal: 'SIGKILL' as const },
+    { name: 'one Pushgateway stopped (SIGTERM)', replicas: 1, wrapper: WRAPPER, signal: 'SIGTERM' as const },
+    { name: 'one Pushgateway stopped (SIGTERM), wrapper before retries', replicas: 1, wrapper: seedWrapper, signal: 'SIGTERM' as const },
   ];
-  const results: Result[] = [];
+  const results: PushLoadResult[] = [];
   for (const s of scenarios) {
     process.stderr.write(`bench-ha: ${s.name} ...\n`);
-    const result = await scenario(s);
+    const result = await pushThroughRestart({ ...s, ...timing }, { pushgateway: binary('prometheus-pushgateway'), prometheus: binary('prometheus') });
     process.stderr.write(`bench-ha: ${JSON.stringify(result)}\n`);
     results.push(result);
   }

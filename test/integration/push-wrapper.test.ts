@@ -139,6 +139,22 @@ describe.skipIf(!binary)('push-metrics.sh with the real Pushgateway', () => {
     expect((await group('wrapped-term')).batch_job_success).toBe(0);
   });
 
+  test('SIGTERM while retrying a push: it stops at once, with the command\'s exit status', async () => {
+    const child = spawn('/bin/sh', [wrapper, 'sh', '-c', 'exit 7'], {
+      env: { PATH: pathWith('curl'), PUSHGATEWAY_URL: 'http://127.0.0.1:9', BATCH_JOB_NAME: 'wrapped-term-retrying' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise((r) => child.on('exit', r));
+    while (!stderr.includes('retrying for up to 300 s')) await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    process.kill(child.pid!, 'SIGTERM');
+    expect(await exited).toBe(7);
+    // Far below the 300 s bound: the signal ended the retries.
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(stderr).toMatch("push-metrics: stopped while pushing; the job's exit status 7 is kept");
+  });
+
   test('without a command: usage error, exit 2', () => {
     const run = runWrapped('curl', pgw.url, []);
     expect(run.status).toBe(2);
