@@ -58,7 +58,7 @@ ${results.map(row).join('\n')}
 - What no retry can save: with one Pushgateway killed (SIGKILL, or a node lost), pushes it had
   accepted since its last persistence write are gone; only a second replica keeps them.
 
-Method: \`scripts/bench-ha.js\`; the seed wrapper is \`git show ${SEED_WRAPPER}\`.
+Method: \`scripts/bench-ha.ts\` with \`test/helpers/push-load.ts\` (also run small by \`test/integration/push-load.test.ts\`); the seed wrapper is \`git show ${SEED_WRAPPER}\`.
 `;
 }
 
