@@ -147,7 +147,8 @@ push_once() {
       reason=${out%% WGET_EXIT=*} ;;
   esac
   reason=$(printf '%s\n' "$reason" | while read -r line; do [ -n "$line" ] && printf '%s ' "$line"; done)
-  reason=${reason% }
+  # One line, and not a whole error page from a proxy in front of the Pushgateway.
+  reason=$(printf '%.300s' "${reason% }")
   case "$code" in
     2??) outcome=ok ;;
     5??|000) outcome=retry; reason=${reason:-HTTP $code} ;;
