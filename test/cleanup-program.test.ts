@@ -143,7 +143,7 @@ describe('arguments and environment', () => {
 
   it('reads flags, with defaults for the rest', () => {
     expect(cleanup.parseArgs(required)).toEqual({
-      url: 'http://pg:9091', maxAge: 604_800_000, dryRun: false, jobs: [], excludeJobs: [], json: false,
+      urls: ['http://pg:9091'], maxAge: 604_800_000, dryRun: false, jobs: [], excludeJobs: [], json: false,
       concurrency: 4, timeout: 10_000, retries: 3, relistAfter: 30_000, pushMetrics: false,
     });
   });
@@ -156,7 +156,7 @@ describe('arguments and environment', () => {
       PUSHGATEWAY_PASSWORD: 'p', CLEANUP_PUSH_METRICS: 'yes',
     });
     expect(options).toEqual({
-      url: 'https://pg.example.com/prefix', maxAge: 129_600_000, dryRun: true, jobs: ['a', 'b'], excludeJobs: ['c'], json: true,
+      urls: ['https://pg.example.com/prefix'], maxAge: 129_600_000, dryRun: true, jobs: ['a', 'b'], excludeJobs: ['c'], json: true,
       concurrency: 8, timeout: 3000, retries: 0, relistAfter: 60_000, caFile: '/etc/ca.crt', username: 'u', password: 'p', pushMetrics: true,
     });
   });
@@ -172,6 +172,13 @@ describe('arguments and environment', () => {
     expect(options.maxAge).toBe(604_800_000);
   });
 
+  it('takes one URL per replica: --url repeated, else PUSHGATEWAY_URLS, else PUSHGATEWAY_URL', () => {
+    const env = { PUSHGATEWAY_URLS: 'http://pg-0.pg:9091, http://pg-1.pg:9091/', PUSHGATEWAY_URL: 'http://pg:9091', CLEANUP_MAX_AGE: '1d' };
+    expect(cleanup.parseArgs([], env).urls).toEqual(['http://pg-0.pg:9091', 'http://pg-1.pg:9091']);
+    expect(cleanup.parseArgs([], { ...env, PUSHGATEWAY_URLS: '' }).urls).toEqual(['http://pg:9091']);
+    expect(cleanup.parseArgs(['--url', 'http://a', '--url=http://b'], env).urls).toEqual(['http://a', 'http://b']);
+  });
+
   it('documents every option and its variable in --help', () => {
     expect(cleanup.parseArgs(['--help'])).toEqual({ help: true });
     for (const option of cleanup.OPTIONS) {
@@ -182,7 +189,10 @@ describe('arguments and environment', () => {
   });
 
   it.each([
-    ['a missing URL', ['--max-age', '7d'], {}, /missing --url \(or PUSHGATEWAY_URL\)/],
+    ['a missing URL', ['--max-age', '7d'], {}, /missing --url \(or PUSHGATEWAY_URLS, or PUSHGATEWAY_URL\)/],
+    ['a URL given twice', ['--max-age', '7d', '--url', 'http://pg/', '--url', 'http://pg'], {}, /URL http:\/\/pg is given twice/],
+    ['a bad URL among the replicas', ['--max-age', '7d'], { PUSHGATEWAY_URLS: 'http://a,ftp://b' }, /PUSHGATEWAY_URLS: invalid URL "ftp:\/\/b"/],
+    ['a CA file with one http URL among https', ['--url', 'https://a', '--url', 'http://b', '--max-age', '1d', '--ca-file', '/ca.crt'], {}, /the URL is http:\/\/b/],
     ['a missing max age', ['--url', 'http://pg'], {}, /missing --max-age \(or CLEANUP_MAX_AGE\)/],
     ['an unknown option', [...required, '--force'], {}, /unknown option --force/],
     ['a positional argument', [...required, 'extra'], {}, /unexpected argument "extra"/],

@@ -7,12 +7,21 @@ per-run label is asked for (BATCH_JOB_RUN_ID), since every distinct key is a gro
 keeps forever; and the last success time is pushed on success only.
 
 Run: PUSHGATEWAY_URL=http://pushgateway.monitoring.svc:9091 BATCH_JOB_NAME=daily-backup python3 report_batch_job.py
-(MonitoredCronJob injects both variables, and with a secured Pushgateway also PUSHGATEWAY_USERNAME,
-PUSHGATEWAY_PASSWORD and PUSHGATEWAY_CA_FILE.) BATCH_JOB_FAIL=1 makes the demo work fail.
+(MonitoredCronJob injects both variables, PUSHGATEWAY_URLS with a Pushgateway of several replicas,
+and with a secured Pushgateway also PUSHGATEWAY_USERNAME, PUSHGATEWAY_PASSWORD and
+PUSHGATEWAY_CA_FILE.) BATCH_JOB_FAIL=1 makes the demo work fail.
+
+A push that fails for a reason that can pass (refused or reset connection, timeout, DNS, 5xx) is
+retried with exponential backoff and jitter for PUSHGATEWAY_RETRY_SECONDS (default 300, long enough
+for a Pushgateway pod rescheduled with its volume); a 4xx is never retried. With PUSHGATEWAY_URLS
+every replica gets the push; the run is delivered once one accepted it, and the others get
+REPLICA_GRACE_SECONDS more.
 """
 import os
+import random
 import sys
 import time
+import urllib.error
 
 # Counters would otherwise also push a `_created` series per run: noise in a push.
 os.environ.setdefault("PROMETHEUS_DISABLE_CREATED_SERIES", "True")
@@ -32,6 +41,72 @@ def handler(url, method, timeout, headers, data):
     return default_handler(url, method, timeout, headers, data)
 
 
+DEFAULT_RETRY_SECONDS = 300
+REPLICA_GRACE_SECONDS = 10
+
+
+def pushgateway_urls():
+    """Every URL in PUSHGATEWAY_URLS (one per replica), else PUSHGATEWAY_URL."""
+    replicas = [u.strip() for u in os.environ.get("PUSHGATEWAY_URLS", "").split(",") if u.strip()]
+    return replicas or [u for u in [os.environ.get("PUSHGATEWAY_URL", "")] if u]
+
+
+def retry_seconds():
+    text = os.environ.get("PUSHGATEWAY_RETRY_SECONDS", "")
+    if text.isdigit():
+        return int(text)
+    if text:
+        print(f"PUSHGATEWAY_RETRY_SECONDS={text} is not a whole number of seconds; using {DEFAULT_RETRY_SECONDS}", file=sys.stderr)
+    return DEFAULT_RETRY_SECONDS
+
+
+def can_pass(error):
+    """A 4xx answer will not get better; no answer at all (refused, reset, timeout, DNS), or a 5xx, can pass."""
+    return not isinstance(error, urllib.error.HTTPError) or error.code >= 500
+
+
+def push_to_every_replica(urls, push):
+    """Pushes to every URL in turn, retrying what can pass; True when at least one replica accepted it."""
+    bound = retry_seconds()
+    deadline = time.monotonic() + bound
+    pending, delivered, backoff, failures = urls, 0, 0.5, {}
+    attempt = 0
+    while True:
+        attempt += 1
+        still = []
+        for url in pending:
+            try:
+                push(url)
+            except OSError as e:  # urllib's errors, timeouts and refused connections are all OSErrors
+                detail = e.read().decode(errors="replace") if isinstance(e, urllib.error.HTTPError) else ""
+                message = " ".join(f"{e} {detail}".split())
+                if not can_pass(e):
+                    print(f"{url} rejected the push ({message}); not retried: a rejected push will not get better", file=sys.stderr)
+                    continue
+                if url not in failures:
+                    print(f"could not push to {url} ({message}); retrying for up to {bound} s", file=sys.stderr)
+                failures[url] = message
+                still.append(url)
+                continue
+            delivered += 1
+            if attempt > 1:
+                print(f"pushed to {url} on attempt {attempt}", file=sys.stderr)
+        pending = still
+        now = time.monotonic()
+        if delivered:
+            deadline = min(deadline, now + REPLICA_GRACE_SECONDS)
+        if not pending or now >= deadline:
+            report = "".join(f"\n  {url}: {failures[url]}" for url in pending)
+            if not delivered:
+                print(f"the result was not delivered{f' after {attempt} attempts:{report}' if report else ''}", file=sys.stderr)
+            elif report:
+                print(f"delivered to {delivered} of {len(urls)} Pushgateway replicas; still failing after {attempt} attempts:{report}", file=sys.stderr)
+            return delivered > 0
+        # Half the backoff plus a random part of the other half, so that many jobs do not retry in lockstep.
+        time.sleep(min(backoff / 2 + random.uniform(0, backoff / 2), deadline - now))
+        backoff = min(backoff * 2, 15)
+
+
 def work():
     """Stands in for the job's real work: returns (records processed, retries, errors)."""
     if os.environ.get("BATCH_JOB_FAIL") == "1":
@@ -40,10 +115,10 @@ def work():
 
 
 def main():
-    url = os.environ.get("PUSHGATEWAY_URL")
+    urls = pushgateway_urls()
     job = os.environ.get("BATCH_JOB_NAME")
-    if not url or not job:
-        print("PUSHGATEWAY_URL and BATCH_JOB_NAME must be set", file=sys.stderr)
+    if not urls or not job:
+        print("PUSHGATEWAY_URL (or PUSHGATEWAY_URLS) and BATCH_JOB_NAME must be set", file=sys.stderr)
         return 2
 
     started = time.monotonic()
@@ -68,10 +143,10 @@ def main():
     if os.environ.get("BATCH_JOB_RUN_ID"):
         # One group per run, only when asked: the cleanup CronJob reclaims them.
         grouping_key["job_id"] = os.environ["BATCH_JOB_RUN_ID"]
-    try:
-        pushadd_to_gateway(url, job=job, registry=registry, grouping_key=grouping_key, timeout=10, handler=handler)
-    except Exception as e:  # a monitoring outage must not fail the job itself
-        print(f"could not push to {url}: {e}", file=sys.stderr)
+    # The registry is not touched again: every attempt and every replica get the same result, so a
+    # retry only repeats it. A monitoring outage must not fail the job itself: it is only reported.
+    push_to_every_replica(urls, lambda url: pushadd_to_gateway(
+        url, job=job, registry=registry, grouping_key=grouping_key, timeout=10, handler=handler))
     return 0 if result else 1
 
 

@@ -14,6 +14,10 @@
 // DELETE is sent from a listing older than --relist-after: the groups are listed again and only
 // those still stale are deleted. What remains is a push that lands in the few milliseconds between
 // a group's last listing and its DELETE, to a group that had been silent for longer than max age.
+//
+// A Pushgateway with replicas has no replication: each replica holds the groups pushed to it. With
+// several URLs (--url repeated, or PUSHGATEWAY_URLS) every replica is listed and cleaned on its own,
+// one after the other; a replica that cannot be read is reported and the others are still cleaned.
 
 const fs = require('node:fs');
 const http = require('node:http');
@@ -28,8 +32,9 @@ const METRICS_JOB = 'pushgateway-cleanup';
 
 /** Every option: its flag, the environment variable that sets it too, and its default. */
 const OPTIONS = [
-  { key: 'url', flag: '--url', env: 'PUSHGATEWAY_URL', type: 'url', arg: 'URL',
-    help: 'Base URL of the Pushgateway, with its route prefix if any (required), e.g. http://pushgateway.monitoring.svc:9091' },
+  { key: 'urls', flag: '--url', env: 'PUSHGATEWAY_URLS', fallbackEnv: 'PUSHGATEWAY_URL', type: 'urls', arg: 'URL',
+    help: 'Base URL of the Pushgateway, with its route prefix if any (required), e.g. http://pushgateway.monitoring.svc:9091; '
+      + 'repeat it (env: PUSHGATEWAY_URLS, comma-separated) for one URL per replica, each cleaned on its own' },
   { key: 'maxAge', flag: '--max-age', env: 'CLEANUP_MAX_AGE', type: 'duration', arg: 'DURATION',
     help: 'Delete groups whose latest push is older than this (required), e.g. 7d, 36h, 90m' },
   { key: 'dryRun', flag: '--dry-run', env: 'CLEANUP_DRY_RUN', type: 'boolean', def: false,
@@ -66,7 +71,7 @@ Options (each also set by the environment variable shown; a flag wins over its v
 ${OPTIONS.map((o) => {
     const flag = `${o.flag}${o.arg ? ` ${o.arg}` : ''}${o.negated ? `, ${o.negated}` : ''}`;
     const def = o.def === undefined || (Array.isArray(o.def) && o.def.length === 0) ? '' : ` (default: ${formatDefault(o)})`;
-    return `  ${flag.padEnd(34)} ${o.env}\n      ${o.help}${def}`;
+    return `  ${flag.padEnd(34)} ${o.env}${o.fallbackEnv ? `, else ${o.fallbackEnv}` : ''}\n      ${o.help}${def}`;
   }).join('\n')}
   --help                             Show this help
 
@@ -78,9 +83,11 @@ Booleans in the environment: true/false, 1/0, yes/no.
 
 Exit codes:
   0  done (nothing failed; includes a dry run and nothing to delete)
-  1  some deletes failed, or the run's own metrics could not be pushed
+  1  some deletes failed, the run's own metrics could not be pushed, or, with several URLs, some
+     replica (not all) could not be read: the others were cleaned
   2  usage error (bad flag, value or variable)
-  3  the Pushgateway could not be read (unreachable, TLS or auth failure, malformed answer)
+  3  the Pushgateway (with several URLs: every replica) could not be read (unreachable, TLS or
+     auth failure, malformed answer)
 `;
 
 function formatDefault(option) {
@@ -196,10 +203,12 @@ function parseValue(option, text, what) {
 function parseArgs(argv, env = {}) {
   const options = {};
   for (const option of OPTIONS) {
-    const raw = env[option.env];
+    const name = option.fallbackEnv && !env[option.env] ? option.fallbackEnv : option.env;
+    const raw = env[name];
     if (raw === undefined || (raw === '' && option.type !== 'boolean')) continue;
-    const what = `environment variable ${option.env}`;
+    const what = `environment variable ${name}`;
     if (option.type === 'boolean') options[option.key] = parseBoolean(raw, what);
+    else if (option.type === 'urls') options[option.key] = splitList(raw).map((url) => parseUrl(url, what));
     else if (option.type === 'list') options[option.key] = splitList(raw);
     else options[option.key] = parseValue(option, raw, what);
   }
@@ -229,6 +238,8 @@ function parseArgs(argv, env = {}) {
     if (option.type === 'list') {
       if (value === '') throw new UsageError(`${what}: empty job name: give a job name`);
       fromFlags[option.key] = [...(fromFlags[option.key] ?? []), value];
+    } else if (option.type === 'urls') {
+      fromFlags[option.key] = [...(fromFlags[option.key] ?? []), parseUrl(value, what)];
     } else {
       fromFlags[option.key] = parseValue(option, value, what);
     }
@@ -238,7 +249,11 @@ function parseArgs(argv, env = {}) {
   for (const option of OPTIONS) {
     if (options[option.key] === undefined && option.def !== undefined) options[option.key] = option.def;
   }
-  if (options.url === undefined) throw new UsageError('missing --url (or PUSHGATEWAY_URL): the Pushgateway base URL, e.g. --url http://pushgateway.monitoring.svc:9091');
+  if (options.urls === undefined || options.urls.length === 0) {
+    throw new UsageError('missing --url (or PUSHGATEWAY_URLS, or PUSHGATEWAY_URL): the Pushgateway base URL, e.g. --url http://pushgateway.monitoring.svc:9091');
+  }
+  const repeated = options.urls.find((url, i) => options.urls.indexOf(url) !== i);
+  if (repeated !== undefined) throw new UsageError(`URL ${repeated} is given twice: give each replica once`);
   if (options.maxAge === undefined) throw new UsageError('missing --max-age (or CLEANUP_MAX_AGE): how old a group must be to be deleted, e.g. --max-age 7d');
 
   const password = env.PUSHGATEWAY_PASSWORD;
@@ -249,8 +264,9 @@ function parseArgs(argv, env = {}) {
     throw new UsageError(`user name ${JSON.stringify(options.username)} given but PUSHGATEWAY_PASSWORD is not set: set it (from a Secret), or drop the user name`);
   }
   if (options.username !== undefined) options.password = password;
-  if (options.caFile !== undefined && !options.url.startsWith('https:')) {
-    throw new UsageError(`--ca-file (or PUSHGATEWAY_CA_FILE) is only used for https URLs, but the URL is ${options.url}: use https:// or drop the CA file`);
+  const plain = options.urls.find((url) => !url.startsWith('https:'));
+  if (options.caFile !== undefined && plain !== undefined) {
+    throw new UsageError(`--ca-file (or PUSHGATEWAY_CA_FILE) is only used for https URLs, but the URL is ${plain}: use https:// or drop the CA file`);
   }
   const overlap = options.jobs.filter((job) => options.excludeJobs.includes(job));
   if (overlap.length > 0) {
@@ -381,6 +397,7 @@ function runMetrics({ success, durationSeconds, finishedAt, deleted, retries, er
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
+/** An HTTP client of the Pushgateway (replica) at `options.url`. */
 function makeClient(options) {
   const ca = options.caFile === undefined ? undefined : fs.readFileSync(options.caFile);
   const agentOptions = { keepAlive: true, maxSockets: options.concurrency, ca };
@@ -482,59 +499,81 @@ async function runPool(items, concurrency, work) {
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
-/** Runs the cleanup; returns the exit code. `out` and `err` take whole lines. */
+/**
+ * Runs the cleanup on every URL of `options.urls` (one per replica), each on its own; returns the
+ * exit code. `out` and `err` take whole lines.
+ */
 async function run(options, { out, err = (l) => process.stderr.write(`${l}\n`), clock = () => performance.now() } = {}) {
   const startedAt = clock();
   const stdout = out ? undefined : lineWriter(process.stdout);
   out = out ?? stdout.write;
-  const client = makeClient(options);
-  const report = {
-    url: options.url, dryRun: options.dryRun, maxAgeSeconds: options.maxAge / 1000,
-    listed: 0, stale: 0, deleted: 0, failed: 0, fresh: 0, excluded: 0, undated: 0, relists: 0,
-    read: false, groups: [], warnings: [], errors: [],
-  };
-  const say = (line) => { if (!options.json) out(line); };
-  const warn = (message) => {
-    report.warnings.push(message);
-    if (!options.json) err(`pushgateway-cleanup: warning: ${message}`);
-  };
-  const problem = (message) => {
-    report.errors.push(message);
-    if (!options.json) err(`pushgateway-cleanup: ${message}`);
-  };
+  // With several replicas every line names the one it is about.
+  const prefix = (url) => (options.urls.length > 1 ? `${url}: ` : '');
+  const replicas = options.urls.map((url) => {
+    const replica = { options: { ...options, url }, client: makeClient({ ...options, url }) };
+    replica.report = {
+      url, dryRun: options.dryRun, maxAgeSeconds: options.maxAge / 1000,
+      listed: 0, stale: 0, deleted: 0, failed: 0, fresh: 0, excluded: 0, undated: 0, relists: 0,
+      read: false, groups: [], warnings: [], errors: [],
+    };
+    replica.say = (line) => { if (!options.json) out(`${prefix(url)}${line}`); };
+    replica.warn = (message) => {
+      replica.report.warnings.push(message);
+      if (!options.json) err(`pushgateway-cleanup: ${prefix(url)}warning: ${message}`);
+    };
+    replica.problem = (message) => {
+      replica.report.errors.push(message);
+      if (!options.json) err(`pushgateway-cleanup: ${prefix(url)}${message}`);
+    };
+    return replica;
+  });
 
-  let code = await cleanup(options, client, report, { say, warn, problem, clock });
+  for (const replica of replicas) {
+    replica.code = await cleanup(replica.options, replica.client, replica.report, { ...replica, clock });
+  }
+  let code = replicas.every((r) => r.code === EXIT_UNREADABLE) ? EXIT_UNREADABLE
+    : replicas.some((r) => r.code !== EXIT_OK) ? EXIT_DELETE_FAILED : EXIT_OK;
   if (options.pushMetrics) {
+    const sum = (count) => replicas.reduce((total, r) => total + count(r), 0);
+    // Built once: every replica gets the same result of the run as a whole.
     const metrics = runMetrics({
       success: code === EXIT_OK,
       durationSeconds: Math.round(clock() - startedAt) / 1000,
       finishedAt: Math.floor(Date.now() / 1000),
-      deleted: options.dryRun ? report.groups.length : report.deleted,
-      retries: client.retries(),
-      errors: report.errors.length,
+      deleted: sum((r) => (options.dryRun ? r.report.groups.length : r.report.deleted)),
+      retries: sum((r) => r.client.retries()),
+      errors: sum((r) => r.report.errors.length),
     });
-    try {
-      // POST replaces only these metric names, so a failed run keeps the last success timestamp.
-      await client.request('POST', `/metrics/job/${METRICS_JOB}`, { body: metrics, headers: { 'content-type': 'text/plain; version=0.0.4' } });
-    } catch (e) {
-      problem(`cannot push the run's metrics: ${e.message}`);
-      if (code === EXIT_OK) code = EXIT_DELETE_FAILED;
+    for (const replica of replicas) {
+      try {
+        // POST replaces only these metric names, so a failed run keeps the last success timestamp.
+        await replica.client.request('POST', `/metrics/job/${METRICS_JOB}`, { body: metrics, headers: { 'content-type': 'text/plain; version=0.0.4' } });
+      } catch (e) {
+        replica.problem(`cannot push the run's metrics: ${e.message}`);
+        if (code === EXIT_OK) code = EXIT_DELETE_FAILED;
+      }
     }
   }
-  client.close();
-  report.exitCode = code;
-  if (options.json) {
+  for (const replica of replicas) replica.client.close();
+  for (const { report } of replicas) {
     report.groups.sort((a, b) => a.lastPush - b.lastPush || compareText(describeGroup(a.labels), describeGroup(b.labels)));
+  }
+  if (options.json) {
+    const report = replicas.length === 1 ? { ...replicas[0].report, exitCode: code }
+      : { exitCode: code, replicas: replicas.map((r) => ({ ...r.report, exitCode: r.code })) };
     out(JSON.stringify(report, null, 2));
-  } else if (!report.read) {
-    out(`pushgateway-cleanup: nothing deleted: the Pushgateway at ${options.url} could not be read`);
   } else {
-    const outcome = options.dryRun ? `${report.groups.length} would be deleted (dry run)` : `${report.deleted} deleted, ${report.failed} failed`;
-    out(`pushgateway-cleanup: ${report.listed} groups listed, ${report.stale} older than ${formatDuration(report.maxAgeSeconds)}: ${outcome}; `
-      + `kept ${report.fresh} fresh, ${report.excluded} excluded, ${report.undated} undated${report.relists ? `; listed again ${report.relists} time(s)` : ''}`);
+    for (const { report } of replicas) out(`pushgateway-cleanup: ${prefix(report.url)}${summary(report, options.dryRun)}`);
   }
   stdout?.close();
   return code;
+}
+
+function summary(report, dryRun) {
+  if (!report.read) return `nothing deleted: the Pushgateway at ${report.url} could not be read`;
+  const outcome = dryRun ? `${report.groups.length} would be deleted (dry run)` : `${report.deleted} deleted, ${report.failed} failed`;
+  return `${report.listed} groups listed, ${report.stale} older than ${formatDuration(report.maxAgeSeconds)}: ${outcome}; `
+    + `kept ${report.fresh} fresh, ${report.excluded} excluded, ${report.undated} undated${report.relists ? `; listed again ${report.relists} time(s)` : ''}`;
 }
 
 /**

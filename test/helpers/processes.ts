@@ -145,3 +145,32 @@ export async function startAlertmanager(binary: string, dir: string, config: str
   await waitForHttp(`${url}/-/ready`, proc);
   return { ...proc, url, port };
 }
+
+export interface CommandResult { readonly code: number | null; readonly stdout: string; readonly stderr: string }
+
+/**
+ * Runs a command to its end without blocking this process, so that servers the test starts or
+ * stops meanwhile keep answering.
+ */
+export function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => { stdout += d; });
+    child.stderr!.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The groups of a Pushgateway, as its API lists them. */
+export async function pushgatewayGroups(url: string): Promise<Array<Record<string, any>>> {
+  return ((await (await fetch(`${url}/api/v1/metrics`)).json()) as { data: Array<Record<string, any>> }).data;
+}
+
+/** The value of `metric` in the group of `job` (alone in its grouping key), if there is one. */
+export async function pushedValue(url: string, job: string, metric: string): Promise<number | undefined> {
+  const group = (await pushgatewayGroups(url)).find((g) => g.labels.job === job && Object.keys(g.labels).length === 1);
+  return group?.[metric] ? Number(group[metric].metrics[0].value) : undefined;
+}

@@ -272,3 +272,55 @@ async function startPushgatewayWithAuth(bin: string, args: string[], headers: Re
   await waitForHttp(`${url}/-/ready`, proc, 30_000, headers);
   return { ...proc, url, port };
 }
+
+describe.skipIf(!binary)('pushgateway-cleanup on several replicas', () => {
+  let a: Awaited<ReturnType<typeof startPushgateway>>;
+  let b: Awaited<ReturnType<typeof startPushgateway>>;
+  let down: Awaited<ReturnType<typeof startPushgateway>>;
+
+  beforeAll(async () => {
+    [a, b, down] = await Promise.all([0, 1, 2].map(() => startPushgateway(binary!, IN_MEMORY)));
+    await down.stop();
+    // Each replica has groups of its own: one only A has, one only B has, one both have.
+    for (const p of ['job/old-a', 'job/old-shared']) await push(a.url, p);
+    for (const p of ['job/old-b', 'job/old-shared']) await push(b.url, p);
+    await sleep(3000);
+    for (const base of [a.url, b.url]) await push(base, 'job/fresh');
+  });
+  afterAll(async () => Promise.all([a?.stop(), b?.stop()]));
+
+  it('cleans the replica that answers, names the one that is down, exits 1, pushes its metrics where it can', async () => {
+    const result = await runCleanup(['--max-age', '1s', '--retries', '1', '--push-metrics'], { PUSHGATEWAY_URLS: `${down.url},${a.url}` });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`pushgateway-cleanup: ${down.url}: cannot read the Pushgateway: GET ${down.url}/api/v1/metrics: connect ECONNREFUSED`);
+    expect(result.stderr).toContain(`pushgateway-cleanup: ${down.url}: cannot push the run's metrics`);
+    expect(result.stdout).toContain(`${a.url}: deleted {job="old-a"}`);
+    expect(result.stdout).toContain(`nothing deleted: the Pushgateway at ${down.url} could not be read`);
+    expect(result.stdout).toContain(`pushgateway-cleanup: ${a.url}: 3 groups listed, 2 older than 1s: 2 deleted, 0 failed;`);
+    expect(await groups(a.url)).toEqual(['job=fresh', 'job=pushgateway-cleanup']);
+    // B was not asked: its groups are untouched.
+    expect(await groups(b.url)).toEqual(['job=fresh', 'job=old-b', 'job=old-shared']);
+    const metrics = await scrape(a.url);
+    expect(metrics).toContain('batch_job_success{instance="",job="pushgateway-cleanup"} 0');
+    expect(metrics).toContain('batch_job_records_processed{instance="",job="pushgateway-cleanup"} 2');
+  });
+
+  it('lists and deletes on every replica on its own (--url repeated), one JSON report per replica', async () => {
+    const result = await runCleanup(['--url', b.url, '--url', a.url, '--max-age', '1s', '--json']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.exitCode).toBe(0);
+    expect(report.replicas.map((r: any) => [r.url, r.deleted, r.exitCode])).toEqual([[b.url, 2, 0], [a.url, 0, 0]]);
+    expect(report.replicas[0].groups.map((g: any) => g.labels.job)).toEqual(['old-b', 'old-shared']);
+    expect(await groups(b.url)).toEqual(['job=fresh']);
+  });
+
+  it('exits 3 when no replica can be read', async () => {
+    const other = await startPushgateway(binary!, IN_MEMORY);
+    await other.stop();
+    const result = await runCleanup(['--url', down.url, '--url', other.url, '--max-age', '1s', '--retries', '0']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`${down.url}: cannot read the Pushgateway`);
+    expect(result.stderr).toContain(`${other.url}: cannot read the Pushgateway`);
+  });
+});

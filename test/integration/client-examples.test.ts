@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findBinary } from '../helpers/binaries';
-import { RunningProcess, freePort, startProcess, startPushgateway } from '../helpers/processes';
+import { RunningProcess, freePort, pushedValue, runCommand, startProcess, startPushgateway } from '../helpers/processes';
 import { TEST_PASSWORD, TEST_USER, writeSecuredWebConfig } from '../helpers/tls';
 
 const clients = path.resolve(__dirname, '..', '..', 'examples', 'clients');
@@ -74,10 +74,11 @@ describe.skipIf(!pushgatewayBinary)('client examples against the real Pushgatewa
         expect(value(group, 'batch_job_last_success_timestamp_seconds')).toBe(lastSuccess);
       });
 
-      test('an unreachable Pushgateway: the job exit code is kept, the push failure reported', () => {
-        const r = run({}, 'http://127.0.0.1:9');
+      test('an unreachable Pushgateway: retried for PUSHGATEWAY_RETRY_SECONDS, the job exit code kept, the push failure reported', () => {
+        const r = run({ PUSHGATEWAY_RETRY_SECONDS: '2' }, 'http://127.0.0.1:9');
         expect(r.status).toBe(0);
         expect(r.stderr).toMatch(/could not push to http:\/\/127\.0\.0\.1:9/);
+        expect(r.stderr).toMatch(/the result was not delivered/);
       });
     });
   }
@@ -127,13 +128,62 @@ describe.skipIf(!pushgatewayBinary || !openssl)('client examples against a Pushg
       const env = { ...process.env, PUSHGATEWAY_URL: url, BATCH_JOB_NAME: job, PUSHGATEWAY_CA_FILE: ca };
       const denied = spawnSync(example.command, example.args, { encoding: 'utf8', env, timeout: 60_000 });
       expect(denied.status).toBe(0);
-      expect(denied.stderr).toMatch(/could not push/);
+      expect(denied.stderr).toMatch(/rejected the push \(.*401.*\); not retried/);
+      expect(denied.stderr).not.toMatch(/retrying/);
       const r = spawnSync(example.command, example.args, {
         encoding: 'utf8', timeout: 60_000, env: { ...env, PUSHGATEWAY_USERNAME: TEST_USER, PUSHGATEWAY_PASSWORD: TEST_PASSWORD },
       });
       expect(r.stderr.replace(/npm warn.*\n/g, '')).toBe('');
       expect(r.status).toBe(0);
       expect(await scrape()).toMatch(new RegExp(`batch_job_success\\{instance="",job="${job}"\\} 1`));
+    });
+  }
+});
+
+describe.skipIf(!pushgatewayBinary)('client examples while the Pushgateway is away, and with replicas', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const start = (example: typeof examples[number], env: Record<string, string>) =>
+    runCommand(example.command, example.args, { ...process.env, BATCH_JOB_FAIL: '1', PUSHGATEWAY_URL: '', ...env });
+  let live: Awaited<ReturnType<typeof startPushgateway>>;
+  let stopped: Awaited<ReturnType<typeof startPushgateway>>;
+  beforeAll(async () => {
+    [live, stopped] = await Promise.all([startPushgateway(pushgatewayBinary!), startPushgateway(pushgatewayBinary!)]);
+    await stopped.stop();
+  });
+  afterAll(async () => live?.stop());
+
+  for (const [i, example] of examples.entries()) {
+    describe.skipIf(!example.available)(example.name, () => {
+      test('away for 8 s, back on the same port: the failed run arrives as failed, the exit status is the job\'s', async () => {
+        const port = await freePort();
+        const url = `http://127.0.0.1:${port}`;
+        const job = `outage-client-${i}`;
+        const run = start(example, { PUSHGATEWAY_URL: url, BATCH_JOB_NAME: job });
+        await sleep(8000);
+        const pgw = await startPushgateway(pushgatewayBinary!, [], port);
+        try {
+          const r = await run;
+          expect(r.code).toBe(1);
+          expect(r.stderr).toMatch(`could not push to ${url}`);
+          expect(r.stderr).not.toMatch('not delivered');
+          expect(await pushedValue(url, job, 'batch_job_success')).toBe(0);
+          expect(await pushedValue(url, job, 'batch_job_last_success_timestamp_seconds')).toBeUndefined();
+        } finally {
+          await pgw.stop();
+        }
+      }, 120_000);
+
+      test('two replicas, one stopped: delivered to the other, the stopped one named, done long before the retry bound', async () => {
+        const job = `replicas-client-${i}`;
+        const started = Date.now();
+        const r = await start(example, { PUSHGATEWAY_URLS: `${stopped.url},${live.url}`, BATCH_JOB_NAME: job, BATCH_JOB_FAIL: '0' });
+        // The bound is 300 s: ending within a minute shows the grace after the first delivery, not the bound.
+        expect(Date.now() - started).toBeLessThan(60_000);
+        expect(r.code).toBe(0);
+        expect(await pushedValue(live.url, job, 'batch_job_success')).toBe(1);
+        expect(r.stderr).toMatch(/delivered to 1 of 2 Pushgateway replicas; still failing/);
+        expect(r.stderr).toMatch(stopped.url);
+      }, 90_000);
     });
   }
 });

@@ -81,12 +81,12 @@ describe.skipIf(!binary || !openssl)('the real Pushgateway with a web config (ba
     const env = { PATH: process.env.PATH!, PUSHGATEWAY_URL: url, BATCH_JOB_NAME: 'wrapped-secured', PUSHGATEWAY_CA_FILE: ca };
     const denied = spawnSync('/bin/sh', [wrapper, 'true'], { encoding: 'utf8', env });
     expect(denied.status).toBe(0);
-    expect(denied.stderr).toMatch(/could not push to https:\/\/127\.0\.0\.1:\d+\/metrics\/job\/wrapped-secured .*401/);
+    expect(denied.stderr).toMatch(/https:\/\/127\.0\.0\.1:\d+\/metrics\/job\/wrapped-secured rejected the push \(HTTP 401.*not retried/);
     const pushed = spawnSync('/bin/sh', [wrapper, 'true'], { encoding: 'utf8', env: { ...env, PUSHGATEWAY_USERNAME: USER, PUSHGATEWAY_PASSWORD: PASSWORD } });
     expect(pushed.stderr).toBe('');
     expect((await request('GET', '/metrics', true)).text).toMatch(/batch_job_success\{instance="",job="wrapped-secured"\} 1/);
     // The password never reaches the error output, even when the push fails.
-    const wrongCa = spawnSync('/bin/sh', [wrapper, 'true'], { encoding: 'utf8', env: { ...env, PUSHGATEWAY_CA_FILE: '/dev/null', PUSHGATEWAY_USERNAME: USER, PUSHGATEWAY_PASSWORD: PASSWORD } });
+    const wrongCa = spawnSync('/bin/sh', [wrapper, 'true'], { encoding: 'utf8', env: { ...env, PUSHGATEWAY_CA_FILE: '/dev/null', PUSHGATEWAY_USERNAME: USER, PUSHGATEWAY_PASSWORD: PASSWORD, PUSHGATEWAY_RETRY_SECONDS: '1' } });
     expect(wrongCa.stderr).toMatch(/could not push/);
     expect(wrongCa.stderr).not.toContain(PASSWORD);
   });
