@@ -154,12 +154,12 @@ describe.skipIf(!pushgatewayBinary)('client examples while the Pushgateway is aw
 
   for (const [i, example] of examples.entries()) {
     describe.skipIf(!example.available)(example.name, () => {
-      test('away for 8 s, back on the same port: the failed run arrives as failed, the exit status is the job\'s', async () => {
+      test('away for 20 s (a pod restart), back on the same port: the failed run arrives as failed, the exit status is the job\'s', async () => {
         const port = await freePort();
         const url = `http://127.0.0.1:${port}`;
         const job = `outage-client-${i}`;
         const run = start(example, { PUSHGATEWAY_URL: url, BATCH_JOB_NAME: job });
-        await sleep(8000);
+        await sleep(20_000);
         const pgw = await startPushgateway(pushgatewayBinary!, [], port);
         try {
           const r = await run;
