@@ -53,6 +53,13 @@ export interface BatchJob {
    */
   readonly namespace?: string;
   /**
+   * The Kubernetes CronJob that runs the job, in the job's `namespace`: it is watched through
+   * kube-state-metrics too (`BatchCronJobNoRecentSuccess`), and its creation declares the job anew
+   * (a re-created CronJob gets its deadline before a never-reported job is flagged).
+   * @default - none
+   */
+  readonly cronJob?: string;
+  /**
    * Static labels added to this job's alerts (for routing, e.g. `{ team: 'data' }`).
    * @default - none
    */

@@ -13,7 +13,7 @@ import {
 } from './job-series';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
-import { isPromLabelName, matcher, quoteLabelValue } from './promql';
+import { isPromLabelName, matcher, quoteLabelValue, selector } from './promql';
 import { IPushgateway } from './pushgateway';
 import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput } from './validation';
 
@@ -56,6 +56,8 @@ export interface RegisteredJob {
   readonly labels: Record<string, string>;
   /** Severity of each alert about the job, defaults filled in. */
   readonly severities: BatchJobAlertSeverities;
+  /** The CronJob that runs the job, in its namespace, if any. */
+  readonly cronJob?: string;
 }
 
 /** A CronJob as the registry holds it. */
@@ -156,8 +158,12 @@ export class JobRegistry extends Construct {
         durationHigh: job.severities?.durationHigh ?? AlertSeverity.WARNING,
         notRunning: job.severities?.notRunning ?? AlertSeverity.CRITICAL,
       },
+      cronJob: job.cronJob,
     };
     this.checkInhibition(registered);
+    if (registered.cronJob !== undefined) {
+      this.addCronJob({ name: registered.cronJob, namespace: registered.namespace, interval: registered.interval, grace, labels: registered.labels });
+    }
     this._jobs.set(job.name, registered);
     this.insert(this.jobGroup(registered));
     return registered;
@@ -212,7 +218,7 @@ export class JobRegistry extends Construct {
    * The declaration of one job: the labels of its alerts, its thresholds, and when Prometheus first
    * loaded it. The last is a self-referencing record: it keeps its first value for as long as the
    * rule keeps being evaluated (and over gaps shorter than RECORD_MEMORY, such as a restart), and
-   * starts afresh when the job is declared anew.
+   * starts afresh when the job is declared anew, or its CronJob is created later (re-created).
    */
   private jobGroup(job: RegisteredJob): PrometheusRuleSpecGroups {
     const own = { job: job.name, [PUSHGATEWAY_LABEL]: this.gateway };
@@ -234,11 +240,17 @@ export class JobRegistry extends Construct {
           `or ${threshold(Threshold.DEADLINE, job.deadline)}`,
           `or ${threshold(Threshold.MAX_DURATION, job.maxDuration)}`,
         ].join('\n'), own),
-        record(JOB_DECLARED,
-          `last_over_time(${jobSeries(JOB_DECLARED, this.gateway, [matcher('job', job.name)])}[${toPrometheusDuration(RECORD_MEMORY)}])\nor on () vector(time())`,
-          own),
+        record(JOB_DECLARED, this.declaredExpr(job), own),
       ],
     };
+  }
+
+  private declaredExpr(job: RegisteredJob): string {
+    const firstLoad = `last_over_time(${jobSeries(JOB_DECLARED, this.gateway, [matcher('job', job.name)])}[${toPrometheusDuration(RECORD_MEMORY)}])\nor on () vector(time())`;
+    if (job.cronJob === undefined) return firstLoad;
+    // The later of the two; the label keeps the CronJob's series apart from the first-load one in the union.
+    const created = `max(${selector('kube_cronjob_created', [matcher('namespace', job.namespace), matcher('cronjob', job.cronJob)])})`;
+    return `max(\n  ${firstLoad.replace('\n', '\n  ')}\n  or\n  label_replace(${created}, "source", "cronjob", "", "")\n)`;
   }
 
   private checkJob(job: BatchJob): void {
@@ -252,6 +264,7 @@ export class JobRegistry extends Construct {
         'each job is declared once (a MonitoredCronJob declares its own): remove the second addJob() call or MonitoredCronJob, or give the job another name');
     }
     if (job.namespace !== undefined) checkDnsLabel(this, `namespace of job "${job.name}"`, job.namespace);
+    if (job.cronJob !== undefined) checkDnsLabel(this, `cronJob of job "${job.name}"`, job.cronJob, 52);
     checkJobThresholds(this, job);
     this.checkStaticLabels(`job "${job.name}"`, job.labels ?? {});
   }

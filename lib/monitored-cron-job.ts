@@ -115,8 +115,7 @@ export class MonitoredCronJob extends CronJob {
       throw invalidInput(this, 'namespace', namespace ?? null, 'set a namespace on the chart or in metadata.namespace: the alerts need to know where the CronJob runs');
     }
     // Its alerts carry the CronJob's namespace, where its owners route and inhibit.
-    this.job = registry.addJob({ name: jobName, namespace, interval, maxDuration, grace, labels: alertLabels });
-    registry.addCronJob({ name: this.name, namespace, interval, grace, labels: alertLabels });
+    this.job = registry.addJob({ name: jobName, namespace, cronJob: this.name, interval, maxDuration, grace, labels: alertLabels });
     for (const container of containers ?? []) this.addContainer(container);
     useRuntimeDefaultSeccomp(this);
   }

@@ -64,6 +64,9 @@ describe('JobRegistry', () => {
     const g = groups(s.find('PrometheusRule', 'pushgateway-jobs'));
     // The job's alerts carry the CronJob's namespace; kube-state-metrics watches the CronJob.
     expect(g['reports.pushgateway.job.nightly-report'][0].labels.namespace).toBe('reports');
+    // Declared at the first load of its rules, or at its CronJob's creation if that is later.
+    expect(g['reports.pushgateway.job.nightly-report'][2].expr)
+      .toContain('label_replace(max(kube_cronjob_created{namespace="reports",cronjob="nightly-report"}), "source", "cronjob", "", "")');
     expect(g['reports.pushgateway.cronjob.reports.nightly-report'][0]).toMatchObject({
       record: 'batch_cronjob:deadline_seconds', expr: '93600', labels: { namespace: 'reports', cronjob: 'nightly-report', severity: 'warning' },
     });

@@ -31,6 +31,8 @@ function rulesFile(): string {
   chart.addJob({ name: 'data-processing', interval: Duration.hours(1), maxDuration: Duration.minutes(10), labels: { team: 'data' } });
   // A job of another namespace, paged less: its alerts carry its own namespace.
   chart.addJob({ name: 'etl-load', namespace: 'etl', interval: Duration.hours(1), maxDuration: Duration.minutes(10), severities: { failure: AlertSeverity.WARNING } });
+  // A job run by a CronJob (as a MonitoredCronJob declares it): the CronJob's creation declares it too.
+  chart.addJob({ name: 'report-export', namespace: 'reports', cronJob: 'report-export', interval: Duration.hours(1), maxDuration: Duration.minutes(10) });
   // Any name is quoted safely.
   chart.alerts.addJob({ name: WEIRD, interval: Duration.hours(1), maxDuration: Duration.minutes(10) });
   for (const name of ['nightly-report', 'hourly-export', 'paused']) chart.alerts.addCronJob({ name, namespace: 'reports', interval: Duration.hours(1) });
@@ -128,6 +130,7 @@ function healthyJobs(minutes: number, pods: Pod[] = ONE_POD, except: string[] = 
     ...(except.includes('data-processing') ? [] : hourly('data-processing')),
     ...(except.includes(WEIRD) ? [] : hourly(WEIRD)),
     ...(except.includes('etl-load') ? [] : hourly('etl-load')),
+    ...(except.includes('report-export') ? [] : hourly('report-export')),
   ];
 }
 
@@ -202,8 +205,8 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
   }
 
   it('promtool check rules accepts the synthesized groups', () => {
-    // 4 jobs x 3 declaration records, 3 CronJob records, 4 Pushgateway alerts (with replicas), 5 job records and 4 job alerts.
-    expect(run(['check', 'rules', 'rules.yml'])).toContain('SUCCESS: 28 rules found');
+    // 5 jobs x 3 declaration records, 4 CronJob records, 4 Pushgateway alerts (with replicas), 5 job records and 4 job alerts.
+    expect(run(['check', 'rules', 'rules.yml'])).toContain('SUCCESS: 32 rules found');
   });
 
   it('promtool check rules accepts the PrometheusRule committed in dist/', () => {
@@ -358,6 +361,22 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
     });
   });
 
+  it('a never-reported job run by a CronJob counts its deadline from the CronJob\'s creation when that is later than the rules\' load', () => {
+    const minutes = 120;
+    const created = { series: seriesName('kube_cronjob_created', { job: 'kube-state-metrics', namespace: 'reports', cronjob: 'report-export', instance: '10.0.0.9:8443' }),
+      values: values(minutes, { name: 'ksm', from: 30 }, () => 1800) };
+    const job = { job: 'report-export', namespace: 'reports' };
+    promtoolTest('cronjob-created', {
+      input_series: [...healthyJobs(minutes, ONE_POD, ['report-export']), ...upSeries(minutes), created],
+      alert_rule_test: [
+        // From the rules' load (minute 0) it would fire at 81; the CronJob was created at minute 30.
+        { eval_time: '100m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        { eval_time: '110m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        { eval_time: '111m', alertname: 'BatchJobNotRunning', exp_alerts: [neverReported(job, '1h 21m 0s', '1h 0m 0s', '1h 15m 0s')] },
+      ],
+    });
+  });
+
   it('a Pushgateway outage of hours fires PushgatewayDown, not BatchJobNotRunning, and the jobs get their deadline again from its end', () => {
     const minutes = 300;
     // The pod serves until minute 30, is unreachable (up 0) until 210, then a new one serves the persisted groups.
@@ -371,7 +390,7 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
     promtoolTest('gateway-outage', {
       input_series: [
         ...jobSeries('daily-backup', [{ at: 1, success: true }], minutes, pods),
-        ...runs('data-processing', false), ...runs(WEIRD, true), ...runs('etl-load', true),
+        ...runs('data-processing', false), ...runs(WEIRD, true), ...runs('etl-load', true), ...runs('report-export', true),
         ...up,
       ],
       alert_rule_test: [
