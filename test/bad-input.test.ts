@@ -3,7 +3,7 @@ import { Cpu, ImagePullPolicy } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { describe, expect, test } from 'vitest';
 import {
-  AlertSeverity, BatchJobAlerts, BatchMonitoringChart, BatchMonitoringChartProps, CleanupCaCertificate, CleanupCronJobOptions,
+  AlertSeverity, BatchJobAlerts, JobRegistry, BatchMonitoringChart, BatchMonitoringChartProps, CleanupCaCertificate, CleanupCronJobOptions,
   KubePrometheusFlavour, MonitoredCronJob, MonitoredCronJobProps, Pushgateway, PushgatewayProps, PushgatewayPeer,
   PushgatewayVolumeAccessMode,
 } from '../lib';
@@ -219,6 +219,16 @@ const CASES: BadInput[] = [
   { name: 'with a zero dashboard time range', build: () => monitoring({ dashboard: { timeRange: Duration.seconds(0) } }),
     path: 'test/Dashboard', field: 'timeRange', value: '0 seconds', fix: POSITIVE_FIX },
 
+  { name: 'with a job CronJob name that is not a CronJob name', build: () => monitoring().addJob({ ...nightly, cronJob: 'Nightly' }),
+    path: 'test/Jobs', field: 'cronJob of job "nightly"', value: 'Nightly', fix: DNS_FIX },
+  { name: 'with two CronJobs of one namespace whose alerts would inhibit each other', build: () => {
+    const c = monitoring();
+    c.alerts.addCronJob({ name: 'nightly', namespace: 'apps', interval: Duration.days(1) });
+    c.alerts.addCronJob({ name: 'hourly', namespace: 'apps', interval: Duration.hours(1), severity: AlertSeverity.CRITICAL });
+  }, path: 'test/Jobs', field: 'severity of CronJob "hourly"', value: 'critical', fix: /CronJob "nightly" in namespace "apps" has BatchCronJobNoRecentSuccess at warning/ },
+  { name: 'with a job registry namespace that is not a DNS label', build: () => { const c = monitoring(); new JobRegistry(c, 'More', { pushgateway: c.pushgateway, name: 'more', namespace: 'Team' }); },
+    path: 'test/More', field: 'namespace', value: 'Team', fix: DNS_FIX },
+
   // CleanupCronJob
   { name: 'with a cleanup name longer than a CronJob name may be', build: () => cleanup({ name: 'c'.repeat(53) }),
     path: 'test/Cleanup', field: 'name', value: 'c'.repeat(53), fix: /use at most 52 lower-case letters/ },
@@ -294,6 +304,8 @@ const CASES: BadInput[] = [
     path: 'test/Backup', field: 'startingDeadline', value: '5 seconds', fix: /use at least 10 seconds/ },
   { name: 'with a CronJob in a chart without a namespace', build: () => { const c = monitoring(); backup({}, c, new Chart(c.node.root, 'apps')); },
     path: 'apps/Backup', field: 'namespace', value: null, fix: /set a namespace on the chart or in metadata\.namespace/ },
+  { name: 'with a CronJob given neither a chart nor a registry', build: () => backup({ monitoring: undefined }),
+    path: 'test/Backup', field: 'monitoring', value: null, fix: /give either `monitoring` \(a BatchMonitoringChart\) or `registry`/ },
   { name: 'with a CronJob for a job the chart already declares', build: () => { const c = monitoring(); c.addJob({ ...nightly, name: 'daily-backup' }); backup({}, c); },
     path: 'test/Jobs', field: 'job name', value: 'daily-backup', fix: /a MonitoredCronJob declares its own/ },
 ];
