@@ -6,13 +6,18 @@ import {
   PrometheusRuleSpecGroupsRules,
   PrometheusRuleSpecGroupsRulesExpr,
 } from '../imports/monitoring.coreos.com';
-import { AlertSeverity, BatchJob, defaultGrace } from './batch-job';
+import { AlertSeverity, BatchCronJob, BatchJob } from './batch-job';
+import { JobRegistry, RegisteredCronJob, RegisteredJob } from './job-registry';
+import {
+  CRONJOB_DEADLINE, JOB_DECLARED, JOB_INFO, JOB_LAST_PUSH, JOB_LAST_RUN_DURATION, JOB_LAST_RUN_SUCCESS, JOB_LAST_SUCCESS, JOB_THRESHOLD,
+  jobSeries, PUSHGATEWAY_LABEL, PUSHGATEWAY_OUTAGE, pushgatewayId, RECORD_MEMORY, SEVERITY_LABELS, Threshold, THRESHOLD_LABEL, thresholdSeries,
+} from './job-series';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
-import { isPromLabelName, matcher, selector } from './promql';
-import { Pushgateway } from './pushgateway';
+import { matcher, quoteLabelValue, selector } from './promql';
+import { IPushgateway } from './pushgateway';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput } from './validation';
+import { checkDnsLabel, checkPositive, invalidInput } from './validation';
 
 /**
  * How long each alert's condition must hold before it fires (the rule's `for`). Zero fires at the
@@ -31,6 +36,8 @@ export interface BatchJobAlertsForDurations {
   readonly pushgatewayDown?: Duration;
   /** @default Duration.minutes(5) */
   readonly pushesRejected?: Duration;
+  /** @default Duration.minutes(5) */
+  readonly pushgatewayReplicaDown?: Duration;
 }
 
 /** Options of `BatchJobAlerts` that do not depend on a Pushgateway (also the `alerts` prop of `BatchMonitoringChart`). */
@@ -48,9 +55,10 @@ export interface BatchJobAlertsOptions {
    */
   readonly runbookBaseUrl?: string;
   /**
-   * How long the rules keep using the last scraped values of a Pushgateway group when the
-   * Pushgateway cannot be scraped (pod replaced, failed scrapes), so that such a gap neither resets
-   * a pending alert nor resolves a firing one. A deleted group keeps counting for this long.
+   * How long the rules keep using the last values of a job (its newest push, result and duration)
+   * when none of its series can be scraped (Pushgateway pod replaced, failed scrapes), so that such
+   * a gap neither resets a pending alert nor resolves a firing one; also how long `BatchJobPushFailed`
+   * keeps a group's last values.
    * @default Duration.minutes(10)
    */
   readonly scrapeGapTolerance?: Duration;
@@ -60,40 +68,21 @@ export interface BatchJobAlertsOptions {
    */
   readonly forDurations?: BatchJobAlertsForDurations;
   /**
-   * The scrape `job` label of kube-state-metrics, for `addCronJob`.
+   * The scrape `job` label of kube-state-metrics, for `BatchCronJobNoRecentSuccess`.
    * @default 'kube-state-metrics' (both kube-prometheus flavours)
    */
   readonly kubeStateMetricsJob?: string;
 }
 
-/** A Kubernetes CronJob watched through kube-state-metrics (see `BatchJobAlerts.addCronJob`). */
-export interface BatchCronJob {
-  /** Name of the CronJob. */
-  readonly name: string;
-  /** Namespace of the CronJob. */
-  readonly namespace: string;
-  /** How often the CronJob is expected to succeed. */
-  readonly interval: Duration;
-  /**
-   * Extra time after `interval` before the alert fires.
-   * @default - see `BatchJob.grace`
-   */
-  readonly grace?: Duration;
-  /**
-   * @default AlertSeverity.WARNING (the pushed-metrics BatchJobNotRunning is the critical one)
-   */
-  readonly severity?: AlertSeverity;
-  /**
-   * Static labels added to the alert.
-   * @default - none
-   */
-  readonly labels?: Record<string, string>;
-}
-
 /** Props for `BatchJobAlerts`. */
 export interface BatchJobAlertsProps extends BatchJobAlertsOptions {
   /** The Pushgateway the jobs push to; the rules select its series and alert on its health. */
-  readonly pushgateway: Pushgateway;
+  readonly pushgateway: IPushgateway;
+  /**
+   * The registry the jobs are declared to (`addJob` and `addCronJob` declare there).
+   * @default - a registry of its own, `<name>-jobs`
+   */
+  readonly registry?: JobRegistry;
   /**
    * The kube-prometheus flavour that loads the rules (it decides the PrometheusRule's labels).
    * @default - the Pushgateway's flavour
@@ -105,56 +94,51 @@ const DEFAULT_FOR = Duration.minutes(5);
 // A rejected push is a single event (often the first 4xx, which only creates the counter): it
 // keeps the alert active this long.
 const REJECTED_PUSH_WINDOW = Duration.hours(1);
-// Labels the rules set themselves; a job's static labels may not set them.
-const RESERVED_LABELS = ['alertname', 'job', 'severity'];
-// Bytes of rule groups (as compact JSON) per PrometheusRule. Far below etcd's request limit (1.5 MiB),
-// and with the object's metadata still below the 256 KiB (262,144 bytes) that client-side
-// `kubectl apply` can keep in its last-applied-configuration annotation.
-const GROUP_BYTES_PER_RULE = 200_000;
+// How long no replica may be scrapeable before it counts as an outage that jobs could not report
+// through; shorter blips leave the jobs' deadlines alone.
+const OUTAGE_WINDOW = Duration.minutes(5);
+// Labels of `batch_job:info` that are not alert labels.
+const INFO_ONLY_LABELS = [PUSHGATEWAY_LABEL, ...Object.values(SEVERITY_LABELS)];
 
 /**
- * The PrometheusRules with the batch-job alerts for one Pushgateway: `BatchJobFailure`,
- * `BatchJobDurationHigh` and `BatchJobNotRunning` for every job added with `addJob` (one rule group
- * per job, with the job's own thresholds), and `BatchJobPushFailed`, `PushgatewayDown` and
- * `PushgatewayPushesRejected` once for the Pushgateway.
+ * The alerts about the batch jobs of one Pushgateway and about the Pushgateway itself, as one
+ * PrometheusRule (`<name>-rules`) whose expressions are the same however many jobs there are:
+ * `BatchJobFailure`, `BatchJobDurationHigh`, `BatchJobNotRunning` and `BatchCronJobNoRecentSuccess`
+ * for every job and CronJob declared to its job registry (in this app or any other, against the
+ * same Pushgateway), joined on the thresholds the registry publishes; `BatchJobPushFailed`,
+ * `PushgatewayDown`, `PushgatewayReplicaDown` (with replicas) and `PushgatewayPushesRejected` once.
  *
  * Every expression selects the Pushgateway's series by the target labels `namespace` and `service`
- * and aggregates away `pod`, `endpoint` and `container`, which change when the Pushgateway pod is
- * replaced; recent values are bridged over scrape gaps (`scrapeGapTolerance`).
+ * and takes the newest push of a job across its groups and replicas, aggregating away `pod`,
+ * `instance`, `endpoint` and `container`, which differ between replicas and change when a pod is
+ * replaced; recent values are bridged over scrape gaps (`scrapeGapTolerance`), and the last success
+ * of a job is remembered when its group goes away (Pushgateway outage, cleanup).
  *
- * The rule groups fill PrometheusRules of at most about 200 kB each (`<name>-rules`, then
- * `<name>-rules-2`, `<name>-rules-3`, ...), so that a thousand jobs stay within Kubernetes' object
- * size limits. The split depends only on the set of groups, not on the order of the add calls; the
- * Pushgateway's own group is always in the first one.
+ * A job that never reported a success is flagged once its deadline (interval plus grace) has
+ * passed since Prometheus first loaded its declaration; after an outage of the Pushgateway (no
+ * replica scrapeable for 5 minutes), every job gets its deadline again from the end of the outage.
  */
 export class BatchJobAlerts extends Construct {
-  /** The name of the first PrometheusRule, `<name>-rules`; the next ones append `-2`, `-3`, ... */
+  /** The name of the PrometheusRule, `<name>-rules`. */
   public readonly ruleName: string;
   /** The Pushgateway the rules are about. */
-  public readonly pushgateway: Pushgateway;
+  public readonly pushgateway: IPushgateway;
+  /** The registry `addJob` and `addCronJob` declare to. */
+  public readonly registry: JobRegistry;
   private readonly prefix: string;
   private readonly runbookBaseUrl?: string;
   private readonly gap: Duration;
   private readonly forDurations: BatchJobAlertsForDurations;
-  private readonly jobGroups = new Map<string, PrometheusRuleSpecGroups>();
-  private readonly cronJobGroups = new Map<string, PrometheusRuleSpecGroups>();
   private readonly kubeStateMetricsJob: string;
-  private readonly gateway: PrometheusRuleSpecGroups;
-  // The groups of each PrometheusRule, in the order of `chunks`; `pack` refills them.
-  private readonly chunkGroups: PrometheusRuleSpecGroups[][] = [];
-  private readonly chunks: PrometheusRule[] = [];
-  private readonly ruleLabels: Record<string, string>;
-  private readonly gatewayBytes: number;
-  // The job and CronJob groups with their sizes, kept sorted by name.
-  private readonly sorted: Array<{ group: PrometheusRuleSpecGroups; bytes: number }> = [];
+  private readonly gateway: string;
+  private readonly rule: PrometheusRule;
 
   constructor(scope: Construct, id: string, props: BatchJobAlertsProps) {
     super(scope, id);
     refuseDuplicateObjects(this);
     this.pushgateway = props.pushgateway;
     const name = props.name ?? this.pushgateway.name;
-    // Room for the suffix of the further PrometheusRules, `-rules-<n>`.
-    checkDnsLabel(this, 'name', name, 253 - '-rules-9999'.length);
+    checkDnsLabel(this, 'name', name, 253 - '-rules'.length);
     this.ruleName = `${name}-rules`;
     const namespace = this.pushgateway.namespace;
     this.prefix = `${namespace}.${name}`;
@@ -167,246 +151,213 @@ export class BatchJobAlerts extends Construct {
     checkPositive(this, 'scrapeGapTolerance', this.gap);
     this.forDurations = props.forDurations ?? {};
     this.kubeStateMetricsJob = props.kubeStateMetricsJob ?? 'kube-state-metrics';
+    this.gateway = pushgatewayId(this.pushgateway);
 
     const flavour = props.flavour ?? this.pushgateway.flavour;
-    this.ruleLabels = { ...this.pushgateway.labels, ...flavour.ruleLabels() };
-    this.gateway = this.gatewayGroup();
-    this.gatewayBytes = bytesOf(this.gateway);
-    this.pack();
+    this.registry = props.registry ?? new JobRegistry(this, 'Jobs', { pushgateway: this.pushgateway, name, flavour });
+    this.rule = new PrometheusRule(this, 'Resource', {
+      metadata: {
+        name: this.ruleName,
+        namespace,
+        labels: { ...this.pushgateway.labels, ...flavour.ruleLabels() },
+      },
+      spec: { groups: [this.gatewayGroup(), this.jobsGroup()] },
+    });
   }
 
-  /**
-   * The PrometheusRules holding the groups added so far: one, plus one more each time the groups
-   * outgrow the size budget.
-   */
+  /** The PrometheusRule with the alerts (the jobs' declarations are the registry's). */
   public get rules(): PrometheusRule[] {
-    return [...this.chunks];
+    return [this.rule];
   }
 
-  /** The jobs added so far, in the order they were added. */
+  /** The names of the jobs declared to the registry, sorted. */
   public get jobs(): string[] {
-    return [...this.jobGroups.keys()];
+    return this.registry.jobs.map((job) => job.name);
   }
 
   /**
-   * Adds `BatchJobFailure`, `BatchJobDurationHigh` and `BatchJobNotRunning` for `job`, in a rule
-   * group of its own.
-   * @returns the rule group added
+   * Declares a job to the registry, which is all the alerts need: `BatchJobFailure`,
+   * `BatchJobDurationHigh` and `BatchJobNotRunning` then cover it.
+   * @returns the job as registered
    */
-  public addJob(job: BatchJob): PrometheusRuleSpecGroups {
-    this.checkJob(job);
-    const grace = job.grace ?? defaultGrace(job.interval);
-    const severities = job.severities ?? {};
-    // `job` repeats what the expressions return; it also tells the per-job rules apart for
-    // `promtool check rules`, whose linter reports same-named rules with equal labels as duplicates.
-    const labels = { ...job.labels, job: job.name };
-    const jobMatchers = [matcher('job', job.name), ...this.gatewayMatchers()];
-    const sel = (metric: string) => selector(metric, jobMatchers);
-    const last = (metric: string, range: Duration = this.gap) => `last_over_time(${sel(metric)}[${toPrometheusDuration(range)}])`;
-    const expected = Duration.millis(job.interval.toMilliseconds() + grace.toMilliseconds());
-    const expectedSeconds = seconds(expected);
-    const maxDuration = toPrometheusDuration(job.maxDuration);
+  public addJob(job: BatchJob): RegisteredJob {
+    return this.registry.addJob(job);
+  }
 
-    const group: PrometheusRuleSpecGroups = {
-      name: `${this.prefix}.job.${job.name}`,
+  /**
+   * Declares a Kubernetes CronJob to the registry for `BatchCronJobNoRecentSuccess`: the
+   * kube-state-metrics view that catches a job that never even starts (bad image, quota, a
+   * suspended controller) and so never pushes. kube-prometheus's KubeJobFailed already covers
+   * failed Jobs; this covers missing successes, which no kube-prometheus alert does.
+   * @returns the CronJob as registered
+   */
+  public addCronJob(cronJob: BatchCronJob): RegisteredCronJob {
+    return this.registry.addCronJob(cronJob);
+  }
+
+  /**
+   * Records that condense the Pushgateway's series into one series per job, then the job alerts,
+   * which join them with the registry's thresholds on `job`.
+   */
+  private jobsGroup(): PrometheusRuleSpecGroups {
+    const gw = this.gateway;
+    const raw = (metric: string) => selector(metric, this.gatewayMatchers());
+    const own = (metric: string) => jobSeries(metric, gw);
+    // A record of the current series, or, for a job whose series are gone (Pushgateway pod replaced,
+    // failed scrapes), its last value for scrapeGapTolerance: the gap neither resets a pending
+    // alert nor resolves a firing one. Bridging the one series per job, not every raw series, keeps
+    // the cost per evaluation low.
+    const bridged = (metric: string, current: string[]) => [
+      ...current,
+      `or on (job) max by (job) (last_over_time(${own(metric)}[${toPrometheusDuration(this.gap)}]))`,
+    ];
+    const memory = (metric: string) => `last_over_time(${own(metric)}[${toPrometheusDuration(RECORD_MEMORY)}])`;
+    const up = this.ownSelector('up');
+    const outageWindow = toPrometheusDuration(OUTAGE_WINDOW);
+    const deadline = thresholdSeries(gw, Threshold.DEADLINE);
+    // The labels of a job's alerts, with `severity` taken from the alert's own severity label.
+    const alertLabels = (severity: string) => `label_replace(${own(JOB_INFO)}, "severity", "$1", ${quoteLabelValue(severity)}, "(.+)")`;
+    const perJobAlert = (severity: string, condition: string[]) => [
+      `max without (${INFO_ONLY_LABELS.join(', ')}) (`,
+      `  ${alertLabels(severity)}`,
+      // group_left keeps every label of the declaration (one-to-one matching with `on` would keep only `job`).
+      '  * on (job) group_left ()',
+      '  (',
+      ...condition.map((line) => `    ${line}`),
+      '  )',
+      ')',
+    ];
+    // The deadline counts from the later of the last success (or, never reported, the declaration)
+    // and the end of the last Pushgateway outage, when nobody could report.
+    const since = (reference: string) => `time() - clamp_min(${reference}, scalar(${own(PUSHGATEWAY_OUTAGE)}))`;
+    const threshold = (name: Threshold) => this.thresholdText(`${JOB_THRESHOLD}{${PUSHGATEWAY_LABEL}=%q,job=%q,${THRESHOLD_LABEL}="${name}"}`,
+      [JSON.stringify(gw), '$labels.job']);
+    const ksm = (metric: string) => selector(metric, [matcher('job', this.kubeStateMetricsJob)]);
+    const cronDeadline = own(CRONJOB_DEADLINE);
+    return {
+      name: `${this.prefix}.jobs`,
       rules: [
+        this.record(JOB_LAST_PUSH, bridged(JOB_LAST_PUSH, [
+          'max by (job) (',
+          `  ${raw('push_time_seconds')}`,
+          '  and',
+          `  ${raw('batch_job_success')}`,
+          ')',
+        ])),
+        // Of several groups or replicas with the newest push, a failure wins.
+        this.record(JOB_LAST_RUN_SUCCESS, bridged(JOB_LAST_RUN_SUCCESS, [
+          'min by (job) (',
+          `  ${raw('batch_job_success')}`,
+          '  and',
+          `  ${raw('push_time_seconds')} == on (job) group_left () ${own(JOB_LAST_PUSH)}`,
+          ')',
+        ])),
+        this.record(JOB_LAST_RUN_DURATION, bridged(JOB_LAST_RUN_DURATION, [
+          'max by (job) (',
+          `  ${raw('batch_job_duration_seconds')}`,
+          '  and',
+          `  ${raw('push_time_seconds')}`,
+          '    == on (job) group_left ()',
+          '  max by (job) (',
+          `    ${raw('push_time_seconds')}`,
+          '    and',
+          `    ${raw('batch_job_duration_seconds')}`,
+          '  )',
+          ')',
+        ])),
+        // Remembered while the job stays declared, so that an outage of the Pushgateway, a
+        // replaced pod without persistence, or a group deleted by the cleanup do not lose it.
+        this.record(JOB_LAST_SUCCESS, [
+          'max by (job) (',
+          `  ${raw('batch_job_last_success_timestamp_seconds')}`,
+          '  or',
+          `  ${memory(JOB_LAST_SUCCESS)} and on (job) ${own(JOB_INFO)}`,
+          ')',
+        ]),
+        this.record(PUSHGATEWAY_OUTAGE, [
+          `vector(time()) and on () (max(max_over_time(${up}[${outageWindow}])) == 0 or on () absent_over_time(${up}[${outageWindow}]))`,
+          `or on () max(${memory(PUSHGATEWAY_OUTAGE)})`,
+          'or on () vector(0)',
+        ]),
         this.alert('BatchJobFailure', {
-          // The latest failed run is the latest run of all: a later successful run (a newer push,
-          // also to another group such as a per-run `job_id`) clears it.
-          expr: [
-            'max by (namespace, job) (',
-            `  ${last('push_time_seconds')}`,
-            '  and',
-            `  ${last('batch_job_success')} == 0`,
-            ')',
-            '>=',
-            'max by (namespace, job) (',
-            `  ${last('push_time_seconds')}`,
-            '  and',
-            `  ${last('batch_job_success')}`,
-            ')',
-          ],
+          // The value is the time of the failed push.
+          expr: perJobAlert(SEVERITY_LABELS.failure, [`${own(JOB_LAST_PUSH)} and on (job) ${own(JOB_LAST_RUN_SUCCESS)} == 0`]),
           for: this.forDurations.failure,
-          severity: severities.failure ?? AlertSeverity.CRITICAL,
-          labels,
           summary: 'Batch job {{ $labels.job }} failed',
           description: 'The most recent run of batch job {{ $labels.job }} reported failure (batch_job_success 0, '
             + 'pushed at {{ $value | humanizeTimestamp }}). The alert clears when a later run succeeds.',
         }),
         this.alert('BatchJobDurationHigh', {
-          // The duration of the job's most recent run: the group with the latest push.
-          expr: [
-            'max by (namespace, job) (',
-            `  ${last('batch_job_duration_seconds')}`,
-            '  and',
-            `  ${last('push_time_seconds')}`,
-            '    == on (namespace, job) group_left ()',
-            '  max by (namespace, job) (',
-            `    ${last('push_time_seconds')}`,
-            '    and',
-            `    ${last('batch_job_duration_seconds')}`,
-            '  )',
-            ')',
-            `> ${seconds(job.maxDuration)}`,
-          ],
+          expr: perJobAlert(SEVERITY_LABELS.durationHigh, [`${own(JOB_LAST_RUN_DURATION)} > on (job) ${thresholdSeries(gw, Threshold.MAX_DURATION)}`]),
           for: this.forDurations.durationHigh,
-          severity: severities.durationHigh ?? AlertSeverity.WARNING,
-          labels,
-          summary: `Batch job {{ $labels.job }} ran longer than ${maxDuration}`,
+          summary: 'Batch job {{ $labels.job }} ran longer than its max duration',
           description: 'The most recent run of batch job {{ $labels.job }} took {{ $value | humanizeDuration }}, '
-            + `longer than its maximum of ${maxDuration}.`,
+            + `longer than its maximum of ${threshold(Threshold.MAX_DURATION)}.`,
         }),
         this.alert('BatchJobNotRunning', {
-          // The second branch covers a job that never reported a success (or whose group is gone);
-          // both look at the same window, so exactly one of them answers and the alert never flaps
-          // between them. Its value is the window: no success in at least that long.
-          expr: [
-            `time() - max by (namespace, job) (${last('batch_job_last_success_timestamp_seconds', expected)}) > ${expectedSeconds}`,
+          // First branch: the last success is too old; second: none ever, and the job was declared
+          // longer than its deadline ago. The value is the time waited.
+          expr: perJobAlert(SEVERITY_LABELS.notRunning, [
+            `${since(own(JOB_LAST_SUCCESS))} > on (job) ${deadline}`,
             'or',
-            'max by (namespace, job) (',
-            `  absent_over_time(${sel('batch_job_last_success_timestamp_seconds')}[${toPrometheusDuration(expected)}])`,
-            `) * ${expectedSeconds}`,
+            `${since(`${own(JOB_DECLARED)} unless on (job) ${own(JOB_LAST_SUCCESS)}`)} > on (job) ${deadline}`,
+          ]),
+          for: this.forDurations.notRunning,
+          summary: 'Batch job {{ $labels.job }} has not succeeded in time',
+          description: `Batch job {{ $labels.job }} {{ with ${this.query(`${JOB_LAST_SUCCESS}{${PUSHGATEWAY_LABEL}=%q,job=%q}`, [JSON.stringify(gw), '$labels.job'])} }}`
+            + 'has reported no successful run in the last {{ $value | humanizeDuration }}'
+            + '{{ else }}has never reported a successful run since it was declared to Prometheus {{ $value | humanizeDuration }} ago{{ end }}; '
+            + `it is expected to succeed every ${threshold(Threshold.INTERVAL)} (deadline with grace: ${threshold(Threshold.DEADLINE)}).`,
+        }),
+        this.alert('BatchCronJobNoRecentSuccess', {
+          // No success for too long, or (second branch) none ever since the CronJob was created;
+          // a suspended CronJob is left alone.
+          expr: [
+            `max without (${PUSHGATEWAY_LABEL}) (`,
+            `  0 * ${cronDeadline}`,
+            '  + on (namespace, cronjob) group_left ()',
+            '  (',
+            '    (',
+            `      time() - max by (namespace, cronjob) (${ksm('kube_cronjob_status_last_successful_time')})`,
+            '      or',
+            `      time() - max by (namespace, cronjob) (${ksm('kube_cronjob_created')})`,
+            `        unless on (namespace, cronjob) ${ksm('kube_cronjob_status_last_successful_time')}`,
+            '    )',
+            `    > on (namespace, cronjob) ${cronDeadline}`,
+            `    unless on (namespace, cronjob) ${ksm('kube_cronjob_spec_suspend')} == 1`,
+            '  )',
+            ')',
           ],
           for: this.forDurations.notRunning,
-          severity: severities.notRunning ?? AlertSeverity.CRITICAL,
-          labels,
-          summary: 'Batch job {{ $labels.job }} has not succeeded in time',
-          description: 'Batch job {{ $labels.job }} has reported no successful run in the last {{ $value | humanizeDuration }}; '
-            + `it is expected to succeed every ${toPrometheusDuration(job.interval)} (plus ${toPrometheusDuration(grace)} grace).`,
+          summary: 'CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded in time',
+          description: 'CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has had no successful Job for {{ $value | humanizeDuration }} '
+            + `(kube-state-metrics); it is expected to succeed within ${this.thresholdText(`${CRONJOB_DEADLINE}{${PUSHGATEWAY_LABEL}=%q,namespace=%q,cronjob=%q}`,
+              [JSON.stringify(gw), '$labels.namespace', '$labels.cronjob'])}. `
+            + 'Its pods may not even start: check its Jobs and events.',
         }),
       ],
     };
-    this.jobGroups.set(job.name, group);
-    this.insert(group);
-    return group;
-  }
-
-  /**
-   * Adds `BatchCronJobNoRecentSuccess`: the kube-state-metrics view of a Kubernetes CronJob, which
-   * catches a job that never even starts (bad image, quota, a suspended controller) and so never
-   * pushes. kube-prometheus's KubeJobFailed already covers failed Jobs; this covers missing
-   * successes, which no kube-prometheus alert does.
-   * @returns the rule group added
-   */
-  public addCronJob(cronJob: BatchCronJob): PrometheusRuleSpecGroups {
-    checkDnsLabel(this, 'cronJob.name', cronJob.name, 52);
-    checkDnsLabel(this, 'cronJob.namespace', cronJob.namespace);
-    checkPositive(this, `interval of CronJob "${cronJob.name}"`, cronJob.interval);
-    if (cronJob.grace) checkPositive(this, `grace of CronJob "${cronJob.name}"`, cronJob.grace);
-    this.checkStaticLabels(`CronJob "${cronJob.name}"`, cronJob.labels ?? {});
-    const key = `${cronJob.namespace}/${cronJob.name}`;
-    if (this.cronJobGroups.has(key)) {
-      throw invalidInput(this, 'cronJob', key, 'each CronJob is added once: remove the second addCronJob() call');
-    }
-    const grace = cronJob.grace ?? defaultGrace(cronJob.interval);
-    const expected = Duration.millis(cronJob.interval.toMilliseconds() + grace.toMilliseconds());
-    const ksm = (metric: string) => selector(metric, [
-      matcher('job', this.kubeStateMetricsJob), matcher('namespace', cronJob.namespace), matcher('cronjob', cronJob.name),
-    ]);
-    const group: PrometheusRuleSpecGroups = {
-      name: `${this.prefix}.cronjob.${cronJob.namespace}.${cronJob.name}`,
-      rules: [this.alert('BatchCronJobNoRecentSuccess', {
-        // No success for too long, or (second branch) none ever since the CronJob was created;
-        // a suspended CronJob is left alone.
-        expr: [
-          '(',
-          `  time() - max by (namespace, cronjob) (${ksm('kube_cronjob_status_last_successful_time')}) > ${seconds(expected)}`,
-          '  or',
-          `  (time() - max by (namespace, cronjob) (${ksm('kube_cronjob_created')}) > ${seconds(expected)})`,
-          `    unless on (namespace, cronjob) ${ksm('kube_cronjob_status_last_successful_time')}`,
-          ')',
-          `unless on (namespace, cronjob) (${ksm('kube_cronjob_spec_suspend')} == 1)`,
-        ],
-        for: this.forDurations.notRunning,
-        severity: cronJob.severity ?? AlertSeverity.WARNING,
-        labels: { ...cronJob.labels, cronjob: cronJob.name },
-        summary: 'CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded in time',
-        description: 'CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has had no successful Job for {{ $value | humanizeDuration }} '
-          + `(kube-state-metrics); it is expected to succeed every ${toPrometheusDuration(cronJob.interval)} (plus ${toPrometheusDuration(grace)} grace). `
-          + 'Its pods may not even start: check its Jobs and events.',
-      })],
-    };
-    this.cronJobGroups.set(key, group);
-    this.insert(group);
-    return group;
-  }
-
-  /** Adds a group where it sorts (a binary search, not a sort per call: a thousand jobs stay fast). */
-  private insert(group: PrometheusRuleSpecGroups): void {
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.sorted[mid].group.name < group.name) lo = mid + 1;
-      else hi = mid;
-    }
-    this.sorted.splice(lo, 0, { group, bytes: bytesOf(group) });
-    this.pack();
-  }
-
-  /**
-   * Distributes the groups over the PrometheusRules: the Pushgateway group first, then the others
-   * sorted by name, each PrometheusRule filled up to the byte budget (next fit), so that the result
-   * depends only on the set of groups. Adding a group never lowers the number of PrometheusRules
-   * next fit needs, so the ones already created stay non-empty.
-   */
-  private pack(): void {
-    const ends: number[] = [];
-    let bytes = this.gatewayBytes;
-    this.sorted.forEach((entry, i) => {
-      if (bytes + entry.bytes > GROUP_BYTES_PER_RULE) {
-        ends.push(i);
-        bytes = 0;
-      }
-      bytes += entry.bytes;
-    });
-    ends.push(this.sorted.length);
-    let from = 0;
-    ends.forEach((to, i) => {
-      if (i === this.chunks.length) this.addChunk();
-      const groups = this.sorted.slice(from, to).map((entry) => entry.group);
-      // Sorted by name within each PrometheusRule, as a reviewer would look them up.
-      if (i === 0) {
-        const at = groups.findIndex((g) => g.name > this.gateway.name);
-        groups.splice(at === -1 ? groups.length : at, 0, this.gateway);
-      }
-      this.chunkGroups[i].splice(0, Infinity, ...groups);
-      from = to;
-    });
-  }
-
-  private addChunk(): void {
-    const n = this.chunks.length + 1;
-    const groups: PrometheusRuleSpecGroups[] = [];
-    this.chunkGroups.push(groups);
-    this.chunks.push(new PrometheusRule(this, n === 1 ? 'Resource' : `Resource${n}`, {
-      metadata: {
-        name: n === 1 ? this.ruleName : `${this.ruleName}-${n}`,
-        namespace: this.pushgateway.namespace,
-        labels: { ...this.ruleLabels },
-      },
-      spec: { groups },
-    }));
   }
 
   /** The alerts about the Pushgateway itself and about pushes to any of its groups. */
   private gatewayGroup(): PrometheusRuleSpecGroups {
-    const gateway = `${this.pushgateway.namespace}/${this.pushgateway.name}`;
+    const gateway = this.gateway;
     const last = (metric: string) => `last_over_time(${selector(metric, this.gatewayMatchers())}[${toPrometheusDuration(this.gap)}])`;
-    // The Pushgateway's own metrics: `job` is its scrape job, the Service name.
-    const own = (metric: string, extra: string[] = []) => selector(metric, [
-      matcher('job', this.pushgateway.name), matcher('namespace', this.pushgateway.namespace), ...extra,
-    ]);
-    const rejected = own('pushgateway_http_requests_total', [matcher('handler', 'push'), matcher('code', '4..', '=~')]);
+    const up = this.ownSelector('up');
+    const rejected = this.ownSelector('pushgateway_http_requests_total', [matcher('handler', 'push'), matcher('code', '4..', '=~')]);
     const window = toPrometheusDuration(REJECTED_PUSH_WINDOW);
+    const replicas = this.pushgateway.replicas;
     return {
       name: `${this.prefix}.pushgateway`,
       rules: [
         this.alert('BatchJobPushFailed', {
+          // Per group, across replicas: a later successful push to any replica clears it.
           expr: [
             'max without (pod, endpoint, service, container) (',
             `  ${last('push_failure_time_seconds')}`,
-            '  >',
+            ')',
+            '>',
+            'max without (pod, endpoint, service, container) (',
             `  ${last('push_time_seconds')}`,
             ')',
           ],
@@ -418,16 +369,25 @@ export class BatchJobAlerts extends Construct {
         }),
         this.alert('PushgatewayDown', {
           expr: [
-            `min by (namespace, job) (${own('up')}) == 0`,
+            `max by (namespace, job) (${up}) == 0`,
             'or',
-            `absent(${own('up')})`,
+            `absent(${up})`,
           ],
           for: this.forDurations.pushgatewayDown,
           severity: AlertSeverity.CRITICAL,
           summary: `Pushgateway ${gateway} is down`,
-          description: `Prometheus cannot scrape Pushgateway ${gateway}: its target is down or missing. `
+          description: `Prometheus cannot scrape any replica of Pushgateway ${gateway}: its targets are down or missing. `
             + 'Batch jobs cannot push, and the alerts about them see no new data.',
         }),
+        ...(replicas > 1 ? [this.alert('PushgatewayReplicaDown', {
+          // With no replica up, PushgatewayDown fires instead (the count is then empty).
+          expr: [`count by (namespace, job) (${up} == 1) < ${replicas}`],
+          for: this.forDurations.pushgatewayReplicaDown,
+          severity: AlertSeverity.WARNING,
+          summary: `A replica of Pushgateway ${gateway} is down`,
+          description: `Only {{ $value }} of the ${replicas} replicas of Pushgateway ${gateway} can be scraped. `
+            + 'Pushers still reach the others and the alerts take the newest push of each job, but one more failure is an outage.',
+        })] : []),
         this.alert('PushgatewayPushesRejected', {
           // A counter series appears with its first rejection, which increase() cannot see: a
           // series that did not exist an hour ago counts as well.
@@ -450,60 +410,57 @@ export class BatchJobAlerts extends Construct {
     };
   }
 
+  /** The Pushgateway's own metrics: `job` is its scrape job, the Service name. */
+  private ownSelector(metric: string, extra: string[] = []): string {
+    return selector(metric, [matcher('job', this.pushgateway.name), matcher('namespace', this.pushgateway.namespace), ...extra]);
+  }
+
+  /** Series the Pushgateway holds for pushed groups: `job` is the pushed one (honorLabels), the target labels are its own. */
   private gatewayMatchers(): string[] {
     return [matcher('namespace', this.pushgateway.namespace), matcher('service', this.pushgateway.name)];
+  }
+
+  /**
+   * An annotation template that shows a threshold series as a duration, e.g. the job's max
+   * duration: the value lives in Prometheus, not in the rule, so the rule is the same for every job.
+   */
+  private thresholdText(format: string, args: string[]): string {
+    return `{{ with ${this.query(format, args)} }}{{ . | first | value | humanizeDuration }}{{ end }}`;
+  }
+
+  /** A template pipeline that runs a PromQL query built with `printf` (label values quoted with `%q`). */
+  private query(format: string, args: string[]): string {
+    return `printf ${JSON.stringify(format)} ${args.join(' ')} | query`;
+  }
+
+  private record(name: string, expr: string[]): PrometheusRuleSpecGroupsRules {
+    return {
+      record: name,
+      expr: PrometheusRuleSpecGroupsRulesExpr.fromString(expr.join('\n')),
+      labels: { [PUSHGATEWAY_LABEL]: this.gateway },
+    };
   }
 
   private alert(name: string, spec: {
     expr: string[];
     for?: Duration;
-    severity: AlertSeverity;
-    labels?: Record<string, string>;
+    /** A fixed severity; the job alerts take theirs from the job's declaration. */
+    severity?: AlertSeverity;
     summary: string;
     description: string;
   }): PrometheusRuleSpecGroupsRules {
     const forDuration = spec.for ?? DEFAULT_FOR;
-    const labels = { ...spec.labels, severity: spec.severity };
     return {
       alert: name,
       expr: PrometheusRuleSpecGroupsRulesExpr.fromString(spec.expr.join('\n')),
       for: forDuration.toMilliseconds() > 0 ? toPrometheusDuration(forDuration) : undefined,
-      labels: Object.fromEntries(Object.keys(labels).sort().map((k) => [k, labels[k as keyof typeof labels]])),
+      labels: spec.severity ? { severity: spec.severity } : undefined,
       annotations: {
         summary: spec.summary,
         description: spec.description,
         ...(this.runbookBaseUrl ? { runbook_url: `${this.runbookBaseUrl}#${name.toLowerCase()}` } : {}),
       },
     };
-  }
-
-  private checkJob(job: BatchJob): void {
-    // Any name is safe in PromQL (it is quoted). It is also a rule label, where Prometheus would
-    // expand "{{" as a template; control characters would only make unreadable group names.
-    if (!job.name || job.name.includes('{{') || /[\u0000-\u001f\u007f]/.test(job.name)) {
-      throw invalidInput(this, 'job name', job.name, 'use the non-empty `job` label the job pushes with, without "{{" or control characters (e.g. "daily-backup")');
-    }
-    if (this.jobGroups.has(job.name)) {
-      throw invalidInput(this, 'job name', job.name, 'each job is added once: remove the second addJob() call or give the job another name');
-    }
-    checkJobThresholds(this, job);
-    this.checkStaticLabels(`job "${job.name}"`, job.labels ?? {});
-  }
-
-  private checkStaticLabels(owner: string, labels: Record<string, string>): void {
-    for (const [key, value] of Object.entries(labels)) {
-      if (!isPromLabelName(key)) {
-        throw invalidInput(this, `label name of ${owner}`, key, 'use letters, digits and "_", not starting with a digit or "__" (e.g. "team")');
-      }
-      if (RESERVED_LABELS.includes(key)) {
-        throw invalidInput(this, `label name of ${owner}`, key,
-          key === 'severity' ? 'set the severity with `severities` instead' : `"${key}" is set by the rules themselves: use another label name`);
-      }
-      // Prometheus expands templates in alert labels: `{{` would run as one.
-      if (!value || value.includes('{{') || /[\u0000-\u001f\u007f]/.test(value)) {
-        throw invalidInput(this, `labels["${key}"] of ${owner}`, value, 'use a non-empty value without "{{" or control characters (e.g. "data-platform")');
-      }
-    }
   }
 
   private checkUniqueRuleName(namespace: string): void {
@@ -514,15 +471,6 @@ export class BatchJobAlerts extends Construct {
         `another BatchJobAlerts already defines PrometheusRule ${namespace}/${this.ruleName}: give this one another \`name\``);
     }
   }
-}
-
-/** Size of a rule group as compact JSON, which is how the API server and kubectl store it. */
-function bytesOf(group: PrometheusRuleSpecGroups): number {
-  return Buffer.byteLength(JSON.stringify(group));
-}
-
-function seconds(duration: Duration): number {
-  return duration.toSeconds({ integral: false });
 }
 
 /** The runbook base URL as given, if it is an http(s) URL that cannot run as an annotation template. */

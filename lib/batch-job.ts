@@ -47,6 +47,19 @@ export interface BatchJob {
    */
   readonly grace?: Duration;
   /**
+   * The namespace the job runs in: the `namespace` label of its alerts, which Alertmanager routes
+   * and inhibits on.
+   * @default - the Pushgateway's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * The Kubernetes CronJob that runs the job, in the job's `namespace`: it is watched through
+   * kube-state-metrics too (`BatchCronJobNoRecentSuccess`), and its creation declares the job anew
+   * (a re-created CronJob gets its deadline before a never-reported job is flagged).
+   * @default - none
+   */
+  readonly cronJob?: string;
+  /**
    * Static labels added to this job's alerts (for routing, e.g. `{ team: 'data' }`).
    * @default - none
    */
@@ -56,6 +69,30 @@ export interface BatchJob {
    * @default - BatchJobFailure and BatchJobNotRunning critical, BatchJobDurationHigh warning
    */
   readonly severities?: BatchJobAlertSeverities;
+}
+
+/** A Kubernetes CronJob watched through kube-state-metrics (`BatchCronJobNoRecentSuccess`). */
+export interface BatchCronJob {
+  /** Name of the CronJob. */
+  readonly name: string;
+  /** Namespace of the CronJob. */
+  readonly namespace: string;
+  /** How often the CronJob is expected to succeed. */
+  readonly interval: Duration;
+  /**
+   * Extra time after `interval` before the alert fires.
+   * @default - see `BatchJob.grace`
+   */
+  readonly grace?: Duration;
+  /**
+   * @default AlertSeverity.WARNING (the pushed-metrics BatchJobNotRunning is the critical one)
+   */
+  readonly severity?: AlertSeverity;
+  /**
+   * Static labels added to the alert.
+   * @default - none
+   */
+  readonly labels?: Record<string, string>;
 }
 
 /** The grace a job gets when it names none: a quarter of its interval, clamped to [5m, 2h]. */

@@ -1,13 +1,12 @@
-import { Duration, Lazy } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { BatchJob, defaultGrace } from './batch-job';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { buildDashboard } from './dashboard-model';
 import { objectLabels } from './object-labels';
-import { Pushgateway } from './pushgateway';
+import { IPushgateway } from './pushgateway';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput, isDnsLabel } from './validation';
+import { checkPositive, invalidInput, isDnsLabel } from './validation';
 
 /** Dashboard settings, as `BatchMonitoringChart` takes them. */
 export interface BatchJobsDashboardOptions {
@@ -43,7 +42,7 @@ export interface BatchJobsDashboardOptions {
 /** Props for `BatchJobsDashboard`. */
 export interface BatchJobsDashboardProps extends BatchJobsDashboardOptions {
   /** The Pushgateway the jobs push to; its health panels are scoped to its scrape job and namespace. */
-  readonly pushgateway: Pushgateway;
+  readonly pushgateway: IPushgateway;
   /**
    * The kube-prometheus flavour whose Grafana loads the dashboard.
    * @default - the Pushgateway's flavour
@@ -57,10 +56,10 @@ const GRAFANA_UID = /^[a-zA-Z0-9_-]{1,40}$/;
 const MIN_REFRESH_SECONDS = 5;
 
 /**
- * The Grafana dashboard for the batch jobs: one table row per job, run history, and the
- * Pushgateway's health. Per-job thresholds (interval, grace, max duration) come from the jobs
- * added with `addJob` and live inside the queries, so the dashboard keeps the same panels however
- * many jobs there are.
+ * The Grafana dashboard for the batch jobs: one table row per job, run history, and the health of
+ * each Pushgateway replica. The per-job thresholds (interval, grace, max duration) are not in the
+ * dashboard: it joins on the series the job registry publishes to Prometheus, so it is the same
+ * for 10 or 1000 jobs and shows jobs declared in any app against the same Pushgateway.
  *
  * It is delivered as a ConfigMap labelled for the kube-prometheus-stack Grafana sidecar. The
  * kube-prometheus (jsonnet) Grafana has no sidecar: mount the ConfigMap with
@@ -81,11 +80,10 @@ export class BatchJobsDashboard extends Construct {
   public readonly mountPath: string;
   /** The ConfigMap that holds the dashboard JSON. */
   public readonly configMap: k8s.KubeConfigMap;
-  private readonly pushgateway: Pushgateway;
+  private readonly pushgateway: IPushgateway;
   private readonly tags: string[];
   private readonly refresh: Duration;
   private readonly timeRange: Duration;
-  private readonly _jobs: BatchJob[] = [];
 
   constructor(scope: Construct, id: string, props: BatchJobsDashboardProps) {
     super(scope, id);
@@ -133,29 +131,8 @@ export class BatchJobsDashboard extends Construct {
           ...this.flavour.dashboardLabels(),
         },
       },
-      // Lazy: jobs added after construction still shape the dashboard.
-      data: Lazy.any({ produce: () => ({ [this.fileName]: this.dashboardJson() }) }),
+      data: { [this.fileName]: this.dashboardJson() },
     });
-  }
-
-  /** The jobs added so far, in the order they were added. */
-  public get jobs(): BatchJob[] {
-    return [...this._jobs];
-  }
-
-  /**
-   * Adds a job's thresholds (interval, grace, max duration) to the overview table and the
-   * duration panel. The job gets table rows, not panels.
-   * @returns the job as added
-   */
-  public addJob(job: BatchJob): BatchJob {
-    checkDnsLabel(this, 'job name', job.name);
-    if (this._jobs.some((j) => j.name === job.name)) {
-      throw invalidInput(this, 'job name', job.name, 'add each job once: remove the second addJob() call or give the job another name');
-    }
-    checkJobThresholds(this, job);
-    this._jobs.push(job);
-    return job;
   }
 
   /**
@@ -163,7 +140,6 @@ export class BatchJobsDashboard extends Construct {
    * `rawDashboards` or Grafana's import. Keys are sorted: the same jobs give the same bytes.
    */
   public dashboardJson(): string {
-    const jobs = [...this._jobs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const model = buildDashboard({
       uid: this.uid,
       title: this.title,
@@ -171,12 +147,6 @@ export class BatchJobsDashboard extends Construct {
       refresh: grafanaInterval(this.refresh),
       from: `now-${grafanaInterval(this.timeRange)}`,
       pushgateway: { name: this.pushgateway.name, namespace: this.pushgateway.namespace },
-      jobs: jobs.map((job) => ({
-        name: job.name,
-        intervalSeconds: job.interval.toSeconds({ integral: false }),
-        deadlineSeconds: job.interval.toSeconds({ integral: false }) + (job.grace ?? defaultGrace(job.interval)).toSeconds({ integral: false }),
-        maxDurationSeconds: job.maxDuration.toSeconds({ integral: false }),
-      })),
     });
     return `${JSON.stringify(sortKeys(model), null, 2)}\n`;
   }

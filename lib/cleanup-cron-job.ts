@@ -10,6 +10,7 @@ import { cronPeriod } from './cron-period';
 import { packageFilePath } from './package-file';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels } from './object-labels';
 import { toPrometheusDuration } from './prometheus-duration';
+import { JobRegistry } from './job-registry';
 import { Pushgateway } from './pushgateway';
 import { refuseDuplicateObjects } from './unique-objects';
 import { checkCronSchedule, checkDnsLabel, checkLabelValue, checkPositive, invalidInput } from './validation';
@@ -183,6 +184,13 @@ export interface CleanupCronJobOptions {
 export interface CleanupCronJobProps extends CleanupCronJobOptions {
   /** The Pushgateway to clean up. */
   readonly pushgateway: Pushgateway;
+  /**
+   * The registry of the jobs pushing to the Pushgateway: the cleanup declares its own job there
+   * (with `pushMetrics`), and refuses, at synth, a `maxAge` that would delete a job's group before
+   * the job is overdue.
+   * @default - none: the cleanup's runs are not watched
+   */
+  readonly registry?: JobRegistry;
 }
 
 const PROGRAM = 'pushgateway-cleanup.js';
@@ -287,6 +295,7 @@ export class CleanupCronJob extends Construct {
     const both = this.jobs.find((job) => this.excludeJobs.includes(job));
     if (both !== undefined) throw invalidInput(this, 'jobs', both, 'a job cannot be both in jobs and in excludeJobs: keep one');
     this.pushMetrics = props.pushMetrics ?? true;
+    if (props.registry) this.declareTo(props.registry, namespace);
     const url = props.url ?? pushgateway.url;
     // Each replica has groups of its own: with replicas, the program cleans every one (PUSHGATEWAY_URLS).
     const replicaUrls = props.url === undefined && pushgateway.replicas > 1 ? pushgateway.replicaUrls : undefined;
@@ -386,5 +395,35 @@ export class CleanupCronJob extends Construct {
       return Volume.fromSecret(this, 'CaVolume', Secret.fromSecretName(this, 'CaSecret', ca.name), { name: 'ca', items, defaultMode: 0o444 });
     }
     return Volume.fromConfigMap(this, 'CaVolume', ConfigMap.fromConfigMapName(this, 'CaConfigMap', ca.name), { name: 'ca', items, defaultMode: 0o444 });
+  }
+
+  /**
+   * Declares the cleanup's own job (its runs push their metrics, so the batch-job alerts watch it
+   * like any job; half the active deadline as max duration warns before runs get killed), and
+   * checks at synth, when every job is declared, that the cleanup spares each until it is overdue.
+   */
+  private declareTo(registry: JobRegistry, namespace: string): void {
+    if (this.pushMetrics) {
+      registry.addJob({
+        name: CleanupCronJob.METRICS_JOB,
+        namespace,
+        interval: this.interval,
+        maxDuration: Duration.seconds(Math.max(1, Math.round(this.activeDeadline.toSeconds({ integral: false }) / 2))),
+      });
+    }
+    this.node.addValidation({ validate: () => this.checkSpares(registry) });
+  }
+
+  /** A cleanup that deletes a job's group before the job is even overdue would hide a missing run. */
+  private checkSpares(registry: JobRegistry): string[] {
+    for (const job of registry.jobs) {
+      if (this.excludeJobs.includes(job.name) || (this.jobs.length > 0 && !this.jobs.includes(job.name))) continue;
+      if (this.maxAge.toMilliseconds() <= job.deadline.toMilliseconds()) {
+        throw invalidInput(this, `interval of job ${job.name}`, job.interval.toHumanString(),
+          `the cleanup deletes groups older than ${this.maxAge.toHumanString()}, which is not more than this job's interval plus grace `
+          + `(${job.deadline.toHumanString()}): raise cleanup.maxAge, or add the job to cleanup.excludeJobs`);
+      }
+    }
+    return [];
   }
 }

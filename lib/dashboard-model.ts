@@ -15,16 +15,10 @@ import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
-import { constantByLabel, matcher, selector } from './promql';
-
-/** A job's thresholds, in seconds. */
-export interface DashboardJob {
-  readonly name: string;
-  readonly intervalSeconds: number;
-  /** Interval plus grace: when BatchJobNotRunning fires. */
-  readonly deadlineSeconds: number;
-  readonly maxDurationSeconds: number;
-}
+import {
+  JOB_LAST_RUN_DURATION, JOB_LAST_RUN_SUCCESS, JOB_LAST_SUCCESS, jobSeries, pushgatewayId, Threshold, thresholdSeries,
+} from './job-series';
+import { matcher, selector } from './promql';
 
 export interface DashboardSpec {
   readonly uid: string;
@@ -35,7 +29,6 @@ export interface DashboardSpec {
   readonly from: string;
   /** The Pushgateway's name (its Service, and the scrape job of its own series) and namespace. */
   readonly pushgateway: { readonly name: string; readonly namespace: string };
-  readonly jobs: DashboardJob[];
 }
 
 /** Every panel and query reads from the data source the user picks in the `datasource` variable. */
@@ -53,11 +46,14 @@ const ORANGE = 'orange';
 const RED = 'red';
 
 export function buildDashboard(spec: DashboardSpec): object {
+  const gateway = pushgatewayId(spec.pushgateway);
   const jobs = matcher('job', '$job', '=~');
   const batch = (metric: string) => selector(metric, [jobs]);
   const perJob = (metric: string) => `max by (job) (${batch(metric)})`;
-  const thresholds = (metric: string, pick: (job: DashboardJob) => number) =>
-    `(${constantByLabel(metric, 'job', Object.fromEntries(spec.jobs.map((j) => [j.name, pick(j)])))})`;
+  // The records of the alert rules and the thresholds of the job registry: one series per job,
+  // whichever app declared it, so the queries are the same however many jobs there are.
+  const recorded = (metric: string) => `max by (job) (${jobSeries(metric, gateway, [jobs])})`;
+  const threshold = (name: Threshold) => `max by (job) (${thresholdSeries(gateway, name, [jobs])})`;
 
   // Series the Pushgateway holds for pushed groups: scoped to this Pushgateway's Service, which
   // honorLabels leaves alone (unlike `job`, which is the pushed one).
@@ -68,9 +64,9 @@ export function buildDashboard(spec: DashboardSpec): object {
   const own = (metric: string, extra: string[] = []) => selector(metric, [
     ...extra, matcher('job', spec.pushgateway.name), matcher('namespace', spec.pushgateway.namespace)]);
 
-  const sinceSuccess = `time() - ${perJob('batch_job_last_success_timestamp_seconds')}`;
-  const lastDuration = perJob('batch_job_duration_seconds');
-  const maxDuration = thresholds('batch_job_duration_seconds', (j) => j.maxDurationSeconds);
+  const sinceSuccess = `time() - ${recorded(JOB_LAST_SUCCESS)}`;
+  const lastDuration = recorded(JOB_LAST_RUN_DURATION);
+  const maxDuration = threshold(Threshold.MAX_DURATION);
 
   const ids = counter();
   const rowPanel = (title: string) => new RowBuilder(title).id(ids()).datasource(DATASOURCE);
@@ -78,16 +74,16 @@ export function buildDashboard(spec: DashboardSpec): object {
   const overviewRow = rowPanel('Overview');
   const overview = new TablePanel()
     .id(ids()).title('Jobs').datasource(DATASOURCE).span(24).height(10)
-    .description('One row per job, from its last pushed values. Schedule compares the time since the last success with '
-      + 'the job\'s interval (late) and interval plus grace (overdue, BatchJobNotRunning fires); "of max" compares the last '
-      + 'run\'s duration with the job\'s max duration. Both need the job to be registered with addJob(); "unknown" means it '
-      + 'is not, or never succeeded.')
+    .description('One row per job, from its newest push across replicas. Schedule compares the time since the last success '
+      + 'with the job\'s interval (late) and interval plus grace (overdue, BatchJobNotRunning fires); "of max" compares the last '
+      + 'run\'s duration with the job\'s max duration. Both need the job to be declared to a job registry (in any app); '
+      + '"unknown" means it is not, or never succeeded.')
     .targets([
-      tableQuery('A', perJob('batch_job_success')),
-      tableQuery('B', `${perJob('batch_job_last_success_timestamp_seconds')} * 1000`),
+      tableQuery('A', recorded(JOB_LAST_RUN_SUCCESS)),
+      tableQuery('B', `${recorded(JOB_LAST_SUCCESS)} * 1000`),
       tableQuery('C', sinceSuccess),
-      tableQuery('D', `(${sinceSuccess} > bool on (job) ${thresholds('batch_job_last_success_timestamp_seconds', (j) => j.intervalSeconds)})`
-        + ` + (${sinceSuccess} > bool on (job) ${thresholds('batch_job_last_success_timestamp_seconds', (j) => j.deadlineSeconds)})`),
+      tableQuery('D', `(${sinceSuccess} > bool on (job) ${threshold(Threshold.INTERVAL)})`
+        + ` + (${sinceSuccess} > bool on (job) ${threshold(Threshold.DEADLINE)})`),
       tableQuery('E', lastDuration),
       tableQuery('F', `${lastDuration} / on (job) ${maxDuration}`),
       tableQuery('G', perJob('batch_job_records_processed')),
@@ -111,14 +107,14 @@ export function buildDashboard(spec: DashboardSpec): object {
   const successTimeline = new StateTimelinePanel()
     .id(ids()).title('Success / failure').datasource(DATASOURCE).span(24).height(7)
     .description('batch_job_success of each job over time: the result of its last run.')
-    .withTarget(rangeQuery('A', perJob('batch_job_success'), '{{job}}'))
+    .withTarget(rangeQuery('A', recorded(JOB_LAST_RUN_SUCCESS), '{{job}}'))
     .mappings(valueMappings({ 0: ['failed', RED], 1: ['ok', GREEN] }))
     .mergeValues(true).showValue(common.VisibilityMode.Never).fillOpacity(80).perPage(20)
     .legend(new common.VizLegendOptionsBuilder().showLegend(false));
 
   const durations = new TimeseriesPanel()
     .id(ids()).title('Run duration').datasource(DATASOURCE).span(8).height(8)
-    .description('Duration of each job\'s last run, and (dashed) the max duration it was registered with.')
+    .description('Duration of each job\'s last run, and (dashed) the max duration it was declared with.')
     .targets([
       rangeQuery('A', lastDuration, '{{job}}'),
       rangeQuery('B', `${maxDuration} and on (job) ${lastDuration}`, '{{job}} max duration'),
@@ -144,7 +140,7 @@ export function buildDashboard(spec: DashboardSpec): object {
   const pushgatewayRow = rowPanel('Pushgateway');
   const up = new StatPanel()
     .id(ids()).title('Pushgateway up').datasource(DATASOURCE).span(4).height(8)
-    .description('Pushgateway scrape targets that are up; 0 when the target is down or missing (PushgatewayDown).')
+    .description('Pushgateway replicas (scrape targets) that are up; 0 when every one is down or missing (PushgatewayDown).')
     .withTarget(rangeQuery('A', `sum(${own('up')}) or vector(0)`, 'targets up'))
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
     .colorMode(common.BigValueColorMode.Background).graphMode(common.BigValueGraphMode.None)
@@ -178,6 +174,21 @@ export function buildDashboard(spec: DashboardSpec): object {
     .transformations([organize([], {}, ['Time'])])
     .noValue('no failed pushes')
     .overrideByName('Value', column('Failed at', [unit(units.DatetimeISO), { id: 'color', value: { mode: 'fixed', fixedColor: RED } }], true));
+
+  const anyGroup = (metric: string) => selector(metric, [matcher('namespace', spec.pushgateway.namespace), matcher('service', spec.pushgateway.name)]);
+  const replicas = new TablePanel()
+    .id(ids()).title('Replicas').datasource(DATASOURCE).span(24).height(6)
+    .description('Each Pushgateway replica (pod): whether Prometheus can scrape it, and how long ago it last accepted a push. '
+      + 'Every pusher pushes to every replica, so a replica far behind the others missed pushes (it was down); the alerts take '
+      + 'the newest push of each job across replicas (PushgatewayReplicaDown, PushgatewayDown).')
+    .targets([
+      tableQuery('A', `max by (pod) (${own('up')})`),
+      tableQuery('B', `time() - max by (pod) (${anyGroup('push_time_seconds')} > 0)`),
+    ])
+    .transformations([merge(), organize(['pod', 'A', 'B'], { pod: 'Replica' })])
+    .sortBy([new common.TableSortByFieldStateBuilder().displayName('Replica')])
+    .overrideByName('Value #A', column('Scraped', [mappings({ 0: ['down', RED], 1: ['up', GREEN] }, 'missing')], true))
+    .overrideByName('Value #B', column('Since newest push', [unit(units.DurationSeconds)]));
 
   return withoutSchemaDrift(new DashboardBuilder(spec.title)
     .uid(spec.uid)
@@ -214,6 +225,7 @@ export function buildDashboard(spec: DashboardSpec): object {
     .withPanel(rejected)
     .withPanel(pushAge)
     .withPanel(failedPushes)
+    .withPanel(replicas)
     .build());
 }
 

@@ -3,6 +3,7 @@ export * from './batch-job-alerts';
 export * from './batch-jobs-dashboard';
 export * from './batch-monitoring-chart';
 export * from './cleanup-cron-job';
+export * from './job-registry';
 export * from './kube-prometheus-flavour';
 export * from './monitored-cron-job';
 export * from './pushgateway';

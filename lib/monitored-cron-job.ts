@@ -1,20 +1,30 @@
 import { Duration, Size } from 'cdk8s';
 import { ConfigMap, Container, ContainerProps, ContainerResources, Cpu, CronJob, CronJobProps, EnvValue, ImagePullPolicy, Secret, Volume } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { BatchJob } from './batch-job';
 import { BatchMonitoringChart } from './batch-monitoring-chart';
 import { basicAuthEnv, DROP_ALL, useRuntimeDefaultSeccomp } from './cron-job-pod';
 import { cronPeriod } from './cron-period';
 import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { readPackageFile } from './package-file';
-import { Pushgateway } from './pushgateway';
+import { JobRegistry, RegisteredJob } from './job-registry';
+import { IPushgateway, Pushgateway } from './pushgateway';
 import { refuseDuplicateObjects } from './unique-objects';
 import { checkCronSchedule, checkDnsLabel, invalidInput } from './validation';
 
 /** Props for `MonitoredCronJob`. */
 export interface MonitoredCronJobProps extends CronJobProps {
-  /** The chart whose Pushgateway the job pushes to, and where the job is declared for alerts, dashboard and cleanup. */
-  readonly monitoring: BatchMonitoringChart;
+  /**
+   * The chart whose Pushgateway the job pushes to, and whose registry it is declared to. Give
+   * either this or `registry`.
+   * @default - the `registry`'s
+   */
+  readonly monitoring?: BatchMonitoringChart;
+  /**
+   * The job registry the job is declared to, and whose Pushgateway it pushes to: in an app without
+   * the monitoring chart, a `JobRegistry` for `Pushgateway.fromPushgatewayAttributes(...)`.
+   * @default - the `monitoring` chart's
+   */
+  readonly registry?: JobRegistry;
   /**
    * The `job` label the job pushes with; also the CronJob name unless `metadata.name` is given.
    * At most 52 characters, the CronJob name limit.
@@ -61,32 +71,38 @@ const DEFAULT_RESOURCES: ContainerResources = {
 
 /**
  * A Kubernetes CronJob (cdk8s-plus) for a batch job that reports to the Pushgateway: the job is
- * declared with its chart once, every container gets `PUSHGATEWAY_URL` and `BATCH_JOB_NAME` (and,
- * with a Pushgateway web config, credentials from its Secret and its CA), the
- * pods are admitted by the Pushgateway's NetworkPolicy, and, when asked, each command is wrapped
- * so that the job pushes its outcome without a code change. Unless set otherwise, the pod runs as
- * user and group 65534 (root is refused), and each container asks for 50m CPU and 64Mi memory
- * (limits 500m and 256Mi) with `imagePullPolicy: IfNotPresent`.
+ * declared to the job registry once (the chart's, or one for a Pushgateway deployed elsewhere),
+ * every container gets `PUSHGATEWAY_URL` and `BATCH_JOB_NAME` (and, with a Pushgateway web config,
+ * credentials from its Secret and its CA), the pods are admitted by the Pushgateway's
+ * NetworkPolicy, and, when asked, each command is wrapped so that the job pushes its outcome
+ * without a code change. Unless set otherwise, the pod runs as user and group 65534 (root is
+ * refused), and each container asks for 50m CPU and 64Mi memory (limits 500m and 256Mi) with
+ * `imagePullPolicy: IfNotPresent`.
  */
 export class MonitoredCronJob extends CronJob {
-  /** The job as declared with the chart. */
-  public readonly job: BatchJob;
+  /** The job as declared to the registry. */
+  public readonly job: RegisteredJob;
   /** The Pushgateway the job pushes to. */
-  public readonly pushgateway: Pushgateway;
+  public readonly pushgateway: IPushgateway;
   private readonly wrapCommand: boolean;
   private readonly jobLabels: Record<string, string>;
   private wrapperVolume?: Volume;
   private _caVolume?: Volume;
 
   constructor(scope: Construct, id: string, props: MonitoredCronJobProps) {
-    const { monitoring, jobName, interval, maxDuration, grace, alertLabels, wrapCommand, containers, ...cronJobProps } = props;
+    const { monitoring, registry: givenRegistry, jobName, interval, maxDuration, grace, alertLabels, wrapCommand, containers, ...cronJobProps } = props;
     // cdk8s-plus refuses these itself, but without naming the construct or the value.
     const path = scope.node.path ? `${scope.node.path}/${id}` : id;
+    if ((monitoring === undefined) === (givenRegistry === undefined)) {
+      throw invalidInput(path, 'monitoring', monitoring?.node.path ?? null,
+        'give either `monitoring` (a BatchMonitoringChart) or `registry` (a JobRegistry, e.g. for Pushgateway.fromPushgatewayAttributes(...)), not both and not neither');
+    }
+    const registry = (monitoring?.registry ?? givenRegistry)!;
     if (cronJobProps.startingDeadline && cronJobProps.startingDeadline.toSeconds({ integral: false }) < 10) {
       throw invalidInput(path, 'startingDeadline', cronJobProps.startingDeadline.toHumanString(),
         'use at least 10 seconds, the CronJob controller\'s check period (the default is 5 minutes)');
     }
-    const labels = objectLabels({ name: jobName, component: 'batch-job', partOf: monitoring.pushgateway.labels['app.kubernetes.io/part-of'] ?? DEFAULT_PART_OF });
+    const labels = objectLabels({ name: jobName, component: 'batch-job', partOf: registry.pushgateway.labels['app.kubernetes.io/part-of'] ?? DEFAULT_PART_OF });
     super(scope, id, {
       // cdk8s-plus's 10s default lets a busy controller skip a run without a trace.
       startingDeadline: Duration.minutes(5),
@@ -113,14 +129,14 @@ export class MonitoredCronJob extends CronJob {
       throw invalidInput(this, 'interval', interval.toHumanString(),
         `the schedule "${props.schedule.expressionString}" leaves up to ${period.toHumanString()} between runs, so BatchJobNotRunning would fire between runs: raise interval to at least that`);
     }
-    this.pushgateway = monitoring.pushgateway;
+    this.pushgateway = registry.pushgateway;
     this.wrapCommand = wrapCommand ?? false;
-    this.job = monitoring.addJob({ name: jobName, interval, maxDuration, grace, labels: alertLabels });
     const namespace = this.metadata.namespace;
     if (!namespace) {
       throw invalidInput(this, 'namespace', namespace ?? null, 'set a namespace on the chart or in metadata.namespace: the alerts need to know where the CronJob runs');
     }
-    monitoring.alerts.addCronJob({ name: this.name, namespace, interval, grace, labels: alertLabels });
+    // Its alerts carry the CronJob's namespace, where its owners route and inhibit.
+    this.job = registry.addJob({ name: jobName, namespace, cronJob: this.name, interval, maxDuration, grace, labels: alertLabels });
     for (const container of containers ?? []) this.addContainer(container);
     useRuntimeDefaultSeccomp(this);
   }

@@ -1,6 +1,6 @@
 import { Chart, Duration, Size } from 'cdk8s';
 import { ContainerResources, Cpu, ImagePullPolicy, k8s, ServiceType } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
   ServiceMonitor, ServiceMonitorSpecEndpointsMetricRelabelings, ServiceMonitorSpecEndpointsRelabelings, ServiceMonitorSpecEndpointsScheme,
 } from '../imports/monitoring.coreos.com';
@@ -296,12 +296,98 @@ const MANAGED_FLAGS = [
 ];
 
 /**
+ * A Pushgateway as pushers, rules and dashboards see it: where it is and how to reach it. A
+ * `Pushgateway` deployed by this app is one; `Pushgateway.fromPushgatewayAttributes` makes one for
+ * a Pushgateway deployed elsewhere (another app, a Helm release).
+ */
+export interface IPushgateway extends IConstruct {
+  /** The Service name, and the scrape `job` label of the Pushgateway's own metrics. */
+  readonly name: string;
+  /** Namespace of the Pushgateway's Service. */
+  readonly namespace: string;
+  /** The Service port. */
+  readonly port: number;
+  /** `http` or `https`. */
+  readonly scheme: string;
+  /** The route prefix, `''` when none. */
+  readonly routePrefix: string;
+  /** The in-cluster base URL clients push to (the Service). */
+  readonly url: string;
+  /** Number of replicas; every pusher pushes to each, Prometheus scrapes each. */
+  readonly replicas: number;
+  /** One base URL per replica (with 1 replica: `[url]`). */
+  readonly replicaUrls: string[];
+  /** The Secrets clients authenticate and verify TLS with; empty without a web config. */
+  readonly clientAuth: PushgatewayClientAuth;
+  /** The flavour of the kube-prometheus that scrapes the Pushgateway and loads rules about it. */
+  readonly flavour: KubePrometheusFlavour;
+  /** Labels on the Pushgateway's objects (`app.kubernetes.io/part-of` names the product). */
+  readonly labels: Record<string, string>;
+}
+
+/** What `Pushgateway.fromPushgatewayAttributes` needs to know about a Pushgateway deployed elsewhere. */
+export interface PushgatewayAttributes {
+  /** The Service name, and the scrape `job` label of the Pushgateway's own metrics. */
+  readonly name: string;
+  /** Namespace of the Pushgateway's Service. */
+  readonly namespace: string;
+  /**
+   * The Service port.
+   * @default 9091
+   */
+  readonly port?: number;
+  /**
+   * `http` or `https`.
+   * @default 'http'
+   */
+  readonly scheme?: string;
+  /**
+   * The route prefix, e.g. `/pushgateway`.
+   * @default - none
+   */
+  readonly routePrefix?: string;
+  /**
+   * Number of replicas.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * One base URL per replica, when there are several.
+   * @default - `[url]`
+   */
+  readonly replicaUrls?: string[];
+  /**
+   * Secrets clients authenticate and verify TLS with.
+   * @default - none
+   */
+  readonly clientAuth?: PushgatewayClientAuth;
+  /**
+   * The flavour of the kube-prometheus that loads the rules.
+   * @default KubePrometheusFlavour.kubePrometheus()
+   */
+  readonly flavour?: KubePrometheusFlavour;
+  /**
+   * The `app.kubernetes.io/part-of` label of objects declared about it.
+   * @default 'batch-monitoring'
+   */
+  readonly partOf?: string;
+}
+
+/**
  * A Prometheus Pushgateway for batch jobs, set up for kube-prometheus: a Deployment with
  * persistence that survives restarts (or, with replicas, a StatefulSet with a volume per replica),
  * a Service, a ServiceMonitor that keeps the pushed `job` labels (`honorLabels`), a NetworkPolicy,
  * and the RBAC Prometheus needs to find it.
  */
-export class Pushgateway extends Construct {
+export class Pushgateway extends Construct implements IPushgateway {
+  /**
+   * A Pushgateway this app does not deploy, for declaring jobs, MonitoredCronJobs and their rules
+   * against it (the AWS CDK's unowned-resource pattern).
+   */
+  public static fromPushgatewayAttributes(scope: Construct, id: string, attrs: PushgatewayAttributes): IPushgateway {
+    return new ImportedPushgateway(scope, id, attrs);
+  }
+
   /** The pod label that admits a pod to push under the default NetworkPolicy. */
   public static readonly PUSHER_LABEL = 'batch-monitoring.io/pusher';
 
@@ -853,5 +939,49 @@ export class Pushgateway extends Construct {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.name },
       subjects: [{ kind: 'ServiceAccount', name: this.flavour.prometheusServiceAccount, namespace: this.flavour.namespace }],
     });
+  }
+}
+
+/** A Pushgateway deployed elsewhere, known by its attributes (see `Pushgateway.fromPushgatewayAttributes`). */
+class ImportedPushgateway extends Construct implements IPushgateway {
+  public readonly name: string;
+  public readonly namespace: string;
+  public readonly port: number;
+  public readonly scheme: string;
+  public readonly routePrefix: string;
+  public readonly url: string;
+  public readonly replicas: number;
+  public readonly replicaUrls: string[];
+  public readonly clientAuth: PushgatewayClientAuth;
+  public readonly flavour: KubePrometheusFlavour;
+  public readonly labels: Record<string, string>;
+
+  constructor(scope: Construct, id: string, attrs: PushgatewayAttributes) {
+    super(scope, id);
+    checkDnsLabel(this, 'name', attrs.name, 53);
+    checkDnsLabel(this, 'namespace', attrs.namespace);
+    this.name = attrs.name;
+    this.namespace = attrs.namespace;
+    this.port = attrs.port ?? 9091;
+    checkPort(this, 'port', this.port);
+    this.scheme = attrs.scheme ?? 'http';
+    if (!['http', 'https'].includes(this.scheme)) throw invalidInput(this, 'scheme', this.scheme, 'use "http" or "https"');
+    this.routePrefix = attrs.routePrefix ?? '';
+    if (attrs.routePrefix !== undefined) {
+      checkUrlPath(this, 'routePrefix', attrs.routePrefix);
+      if (attrs.routePrefix === '/') this.routePrefix = '';
+    }
+    this.url = `${this.scheme}://${this.name}.${this.namespace}.svc:${this.port}${this.routePrefix}`;
+    this.replicas = attrs.replicas ?? 1;
+    if (!Number.isInteger(this.replicas) || this.replicas < 1) throw invalidInput(this, 'replicas', this.replicas, 'use a whole number of at least 1');
+    this.replicaUrls = attrs.replicaUrls ? [...attrs.replicaUrls] : [this.url];
+    if (this.replicaUrls.length !== this.replicas) {
+      throw invalidInput(this, 'replicaUrls', this.replicaUrls, `give one URL per replica (${this.replicas})`);
+    }
+    this.clientAuth = attrs.clientAuth ?? {};
+    this.flavour = attrs.flavour ?? KubePrometheusFlavour.kubePrometheus();
+    const partOf = attrs.partOf ?? DEFAULT_PART_OF;
+    checkLabelValue(this, 'partOf', partOf);
+    this.labels = objectLabels({ name: this.name, component: 'exporter', partOf });
   }
 }

@@ -3,7 +3,7 @@ import { Cpu, ImagePullPolicy, ServiceType } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { describe, expect, test } from 'vitest';
 import {
-  BatchJobAlerts, BatchMonitoringChart, BatchMonitoringChartProps, CleanupCaCertificate, CleanupCronJobOptions,
+  AlertSeverity, BatchJobAlerts, JobRegistry, BatchMonitoringChart, BatchMonitoringChartProps, CleanupCaCertificate, CleanupCronJobOptions,
   KubePrometheusFlavour, MonitoredCronJob, MonitoredCronJobProps, Pushgateway, PushgatewayProps, PushgatewayPeer,
   PushgatewayVolumeAccessMode,
 } from '../lib';
@@ -203,63 +203,61 @@ const CASES: BadInput[] = [
   { name: 'with a pusher namespace label key with an empty name', build: () => PushgatewayPeer.namespacesWithLabels({ 'team/': 'data' }),
     path: 'PushgatewayPeer.namespacesWithLabels()', field: 'labels key', value: 'team/', fix: /use an optional DNS prefix and "\/"/ },
 
-  // BatchMonitoringChart.addJob
-  { name: 'with a job name holding a quote', build: () => monitoring().addJob({ ...nightly, name: 'night"ly' }),
-    path: 'test', field: 'job name', value: 'night"ly', fix: DNS_FIX },
-  { name: 'with a job name longer than a label value may be', build: () => monitoring().addJob({ ...nightly, name: 'j'.repeat(64) }),
-    path: 'test', field: 'job name', value: 'j'.repeat(64), fix: /use at most 63 lower-case letters/ },
+  // JobRegistry.addJob, through the chart or the alerts: one name rule, one duplicate check
+  { name: 'with a job name holding a template', build: () => monitoring().addJob({ ...nightly, name: 'night{{ .x }}ly' }),
+    path: 'test/Jobs', field: 'job name', value: 'night{{ .x }}ly', fix: /without "\{\{" or control characters/ },
   { name: 'with a job declared twice through the chart', build: () => { const c = monitoring(); c.addJob(nightly); c.addJob(nightly); },
-    path: 'test', field: 'job name', value: 'nightly', fix: /each job is declared once .*remove the second addJob\(\) call or MonitoredCronJob, or give the job another name/ },
+    path: 'test/Jobs', field: 'job name', value: 'nightly', fix: /each job is declared once .*remove the second addJob\(\) call or MonitoredCronJob, or give the job another name/ },
+  { name: 'with a job namespace that is not a DNS label', build: () => monitoring().addJob({ ...nightly, namespace: 'Team_A' }),
+    path: 'test/Jobs', field: 'namespace of job "nightly"', value: 'Team_A', fix: DNS_FIX },
+  { name: 'with two jobs of one namespace whose alerts would inhibit each other', build: () => { const c = monitoring({ cleanupEnabled: false }); c.addJob(nightly); c.addJob({ ...nightly, name: 'hourly', severities: { failure: AlertSeverity.WARNING } }); },
+    path: 'test/Jobs', field: 'severities.failure of job "hourly"', value: 'warning', fix: /Alertmanager inhibits warning and info alerts .* give both the same severity, or declare them in different namespaces/ },
   { name: 'with a job the cleanup would delete before it is overdue', build: () => cleanup({ maxAge: Duration.days(2) }).addJob({ ...nightly, name: 'every-two-days', interval: Duration.days(2) }),
-    path: 'test', field: 'interval of job every-two-days', value: '2 days', fix: /raise cleanup\.maxAge, or add the job to cleanup\.excludeJobs/ },
+    path: 'test/Cleanup', field: 'interval of job every-two-days', value: '2 days', fix: /raise cleanup\.maxAge, or add the job to cleanup\.excludeJobs/ },
   { name: 'with a cleanup max age below its own schedule', build: () => cleanup({ maxAge: Duration.days(1) }),
-    path: 'test', field: 'interval of job pushgateway-cleanup', value: '1 day', fix: /raise cleanup\.maxAge/ },
+    path: 'test/Cleanup', field: 'interval of job pushgateway-cleanup', value: '1 day', fix: /raise cleanup\.maxAge/ },
 
   // BatchJobAlerts.addJob and its options
-  { name: 'with a job name holding a template', build: () => monitoring().alerts.addJob({ ...nightly, name: '{{ $labels.job }}' }),
-    path: 'test/Alerts', field: 'job name', value: '{{ $labels.job }}', fix: /without "\{\{" or control characters/ },
   { name: 'with a job name holding a newline', build: () => monitoring().alerts.addJob({ ...nightly, name: 'night\nly' }),
-    path: 'test/Alerts', field: 'job name', value: 'night\nly', fix: /without "\{\{" or control characters/ },
+    path: 'test/Jobs', field: 'job name', value: 'night\nly', fix: /without "\{\{" or control characters/ },
   { name: 'with an empty job name', build: () => monitoring().alerts.addJob({ ...nightly, name: '' }),
-    path: 'test/Alerts', field: 'job name', value: '', fix: /use the non-empty `job` label/ },
-  { name: 'with a job added twice to the alerts', build: () => { const c = monitoring(); c.alerts.addJob(nightly); c.alerts.addJob(nightly); },
-    path: 'test/Alerts', field: 'job name', value: 'nightly', fix: /each job is added once: remove the second addJob\(\) call/ },
+    path: 'test/Jobs', field: 'job name', value: '', fix: /use the non-empty `job` label/ },
   { name: 'with a zero interval', build: () => monitoring().alerts.addJob({ ...nightly, interval: Duration.seconds(0) }),
-    path: 'test/Alerts', field: 'interval of job "nightly"', value: '0 seconds', fix: POSITIVE_FIX },
+    path: 'test/Jobs', field: 'interval of job "nightly"', value: '0 seconds', fix: POSITIVE_FIX },
   { name: 'with a zero max duration', build: () => monitoring().alerts.addJob({ ...nightly, maxDuration: Duration.seconds(0) }),
-    path: 'test/Alerts', field: 'maxDuration of job "nightly"', value: '0 seconds', fix: POSITIVE_FIX },
+    path: 'test/Jobs', field: 'maxDuration of job "nightly"', value: '0 seconds', fix: POSITIVE_FIX },
   { name: 'with a max duration longer than the interval', build: () => monitoring().alerts.addJob({ ...nightly, maxDuration: Duration.hours(26) }),
-    path: 'test/Alerts', field: 'maxDuration of job "nightly"', value: '1 day 1 hour', fix: /lower maxDuration or raise interval/ },
+    path: 'test/Jobs', field: 'maxDuration of job "nightly"', value: '1 day 1 hour', fix: /lower maxDuration or raise interval/ },
   { name: 'with a zero grace', build: () => monitoring().alerts.addJob({ ...nightly, grace: Duration.seconds(0) }),
-    path: 'test/Alerts', field: 'grace of job "nightly"', value: '0 seconds', fix: POSITIVE_FIX },
+    path: 'test/Jobs', field: 'grace of job "nightly"', value: '0 seconds', fix: POSITIVE_FIX },
   { name: 'with a label name PromQL cannot carry', build: () => monitoring().alerts.addJob({ ...nightly, labels: { 'team-name': 'data' } }),
-    path: 'test/Alerts', field: 'label name of job "nightly"', value: 'team-name', fix: /use letters, digits and "_"/ },
+    path: 'test/Jobs', field: 'label name of job "nightly"', value: 'team-name', fix: /use letters, digits and "_"/ },
   { name: 'with a reserved label name', build: () => monitoring().alerts.addJob({ ...nightly, labels: { __name__: 'x' } }),
-    path: 'test/Alerts', field: 'label name of job "nightly"', value: '__name__', fix: /not starting with a digit or "__"/ },
+    path: 'test/Jobs', field: 'label name of job "nightly"', value: '__name__', fix: /not starting with a digit or "__"/ },
   { name: 'with a severity label', build: () => monitoring().alerts.addJob({ ...nightly, labels: { severity: 'page' } }),
-    path: 'test/Alerts', field: 'label name of job "nightly"', value: 'severity', fix: /set the severity with `severities` instead/ },
+    path: 'test/Jobs', field: 'label name of job "nightly"', value: 'severity', fix: /set the severity with `severities` instead/ },
   { name: 'with a label value holding a template', build: () => monitoring().alerts.addJob({ ...nightly, labels: { team: '{{ $value }}' } }),
-    path: 'test/Alerts', field: 'labels["team"] of job "nightly"', value: '{{ $value }}', fix: /use a non-empty value without "\{\{"/ },
+    path: 'test/Jobs', field: 'labels["team"] of job "nightly"', value: '{{ $value }}', fix: /use a non-empty value without "\{\{"/ },
   { name: 'with a runbook URL with a fragment', build: () => monitoring({ alerts: { runbookBaseUrl: 'https://git.example.com/runbooks.md#top' } }),
     path: 'test/Alerts', field: 'runbookBaseUrl', value: 'https://git.example.com/runbooks.md#top', fix: /without a "#fragment"/ },
   { name: 'with a zero scrape gap tolerance', build: () => monitoring({ alerts: { scrapeGapTolerance: Duration.seconds(0) } }),
     path: 'test/Alerts', field: 'scrapeGapTolerance', value: '0 seconds', fix: POSITIVE_FIX },
   { name: 'with an alerts name that is not a DNS name', build: () => monitoring({ alerts: { name: 'Batch_Alerts' } }),
-    path: 'test/Alerts', field: 'name', value: 'Batch_Alerts', fix: DNS_FIX },
+    path: 'test/Jobs', field: 'name', value: 'Batch_Alerts', fix: DNS_FIX },
   { name: 'with two BatchJobAlerts writing one PrometheusRule', build: () => { const c = monitoring(); new BatchJobAlerts(c, 'More', { pushgateway: c.pushgateway }); },
     path: 'test/More', field: 'name', value: 'pushgateway', fix: /give this one another `name`/ },
 
   // BatchJobAlerts.addCronJob
   { name: 'with a CronJob name in upper case', build: () => monitoring().alerts.addCronJob({ name: 'Nightly', namespace: 'apps', interval: Duration.days(1) }),
-    path: 'test/Alerts', field: 'cronJob.name', value: 'Nightly', fix: /use at most 52 lower-case letters/ },
+    path: 'test/Jobs', field: 'cronJob.name', value: 'Nightly', fix: /use at most 52 lower-case letters/ },
   { name: 'with a CronJob namespace holding a quote', build: () => monitoring().alerts.addCronJob({ name: 'nightly', namespace: 'ap"ps', interval: Duration.days(1) }),
-    path: 'test/Alerts', field: 'cronJob.namespace', value: 'ap"ps', fix: DNS_FIX },
+    path: 'test/Jobs', field: 'cronJob.namespace', value: 'ap"ps', fix: DNS_FIX },
   { name: 'with a CronJob added twice', build: () => { const c = monitoring(); const cj = { name: 'nightly', namespace: 'apps', interval: Duration.days(1) }; c.alerts.addCronJob(cj); c.alerts.addCronJob(cj); },
-    path: 'test/Alerts', field: 'cronJob', value: 'apps/nightly', fix: /remove the second addCronJob\(\) call/ },
+    path: 'test/Jobs', field: 'cronJob', value: 'apps/nightly', fix: /remove the second addCronJob\(\) call/ },
   { name: 'with a zero CronJob interval', build: () => monitoring().alerts.addCronJob({ name: 'nightly', namespace: 'apps', interval: Duration.seconds(0) }),
-    path: 'test/Alerts', field: 'interval of CronJob "nightly"', value: '0 seconds', fix: POSITIVE_FIX },
+    path: 'test/Jobs', field: 'interval of CronJob "nightly"', value: '0 seconds', fix: POSITIVE_FIX },
   { name: 'with a zero CronJob grace', build: () => monitoring().alerts.addCronJob({ name: 'nightly', namespace: 'apps', interval: Duration.days(1), grace: Duration.seconds(0) }),
-    path: 'test/Alerts', field: 'grace of CronJob "nightly"', value: '0 seconds', fix: POSITIVE_FIX },
+    path: 'test/Jobs', field: 'grace of CronJob "nightly"', value: '0 seconds', fix: POSITIVE_FIX },
 
   // BatchJobsDashboard
   { name: 'with a dashboard uid longer than Grafana allows', build: () => monitoring({ dashboard: { uid: 'b'.repeat(41) } }),
@@ -274,12 +272,18 @@ const CASES: BadInput[] = [
     path: 'test/Dashboard', field: 'refresh', value: '1 second', fix: /at least 5 \(Grafana ignores shorter refresh intervals\)/ },
   { name: 'with a zero dashboard time range', build: () => monitoring({ dashboard: { timeRange: Duration.seconds(0) } }),
     path: 'test/Dashboard', field: 'timeRange', value: '0 seconds', fix: POSITIVE_FIX },
-  { name: 'with a dashboard job name holding a brace', build: () => monitoring().dashboard.addJob({ ...nightly, name: 'nightly}' }),
-    path: 'test/Dashboard', field: 'job name', value: 'nightly}', fix: DNS_FIX },
-  { name: 'with a job added twice to the dashboard', build: () => { const c = monitoring(); c.dashboard.addJob(nightly); c.dashboard.addJob(nightly); },
-    path: 'test/Dashboard', field: 'job name', value: 'nightly', fix: /add each job once/ },
-  { name: 'with a zero interval on the dashboard', build: () => monitoring().dashboard.addJob({ ...nightly, interval: Duration.seconds(0) }),
-    path: 'test/Dashboard', field: 'interval of job "nightly"', value: '0 seconds', fix: POSITIVE_FIX },
+
+  { name: 'with a job CronJob name that is not a CronJob name', build: () => monitoring().addJob({ ...nightly, cronJob: 'Nightly' }),
+    path: 'test/Jobs', field: 'cronJob of job "nightly"', value: 'Nightly', fix: DNS_FIX },
+  { name: 'with two CronJobs of one namespace whose alerts would inhibit each other', build: () => {
+    const c = monitoring();
+    c.alerts.addCronJob({ name: 'nightly', namespace: 'apps', interval: Duration.days(1) });
+    c.alerts.addCronJob({ name: 'hourly', namespace: 'apps', interval: Duration.hours(1), severity: AlertSeverity.CRITICAL });
+  }, path: 'test/Jobs', field: 'severity of CronJob "hourly"', value: 'critical', fix: /CronJob "nightly" in namespace "apps" has BatchCronJobNoRecentSuccess at warning/ },
+  { name: 'with declarations recorded too rarely for the alerts to see them', build: () => monitoring({ registry: { evaluationInterval: Duration.minutes(5) } }),
+    path: 'test/Jobs', field: 'evaluationInterval', value: '5 minutes', fix: /at most 2 minutes 30 seconds \(half of Prometheus's 5-minute lookback delta\)/ },
+  { name: 'with a job registry namespace that is not a DNS label', build: () => { const c = monitoring(); new JobRegistry(c, 'More', { pushgateway: c.pushgateway, name: 'more', namespace: 'Team' }); },
+    path: 'test/More', field: 'namespace', value: 'Team', fix: DNS_FIX },
 
   // CleanupCronJob
   { name: 'with a cleanup name longer than a CronJob name may be', build: () => cleanup({ name: 'c'.repeat(53) }),
@@ -356,8 +360,10 @@ const CASES: BadInput[] = [
     path: 'test/Backup', field: 'startingDeadline', value: '5 seconds', fix: /use at least 10 seconds/ },
   { name: 'with a CronJob in a chart without a namespace', build: () => { const c = monitoring(); backup({}, c, new Chart(c.node.root, 'apps')); },
     path: 'apps/Backup', field: 'namespace', value: null, fix: /set a namespace on the chart or in metadata\.namespace/ },
+  { name: 'with a CronJob given neither a chart nor a registry', build: () => backup({ monitoring: undefined }),
+    path: 'test/Backup', field: 'monitoring', value: null, fix: /give either `monitoring` \(a BatchMonitoringChart\) or `registry`/ },
   { name: 'with a CronJob for a job the chart already declares', build: () => { const c = monitoring(); c.addJob({ ...nightly, name: 'daily-backup' }); backup({}, c); },
-    path: 'test', field: 'job name', value: 'daily-backup', fix: /a MonitoredCronJob declares its own/ },
+    path: 'test/Jobs', field: 'job name', value: 'daily-backup', fix: /a MonitoredCronJob declares its own/ },
 ];
 
 describe('bad input', () => {
@@ -386,7 +392,7 @@ describe('bad input', () => {
   test('the catalogue covers every construct and factory', () => {
     const paths = new Set(CASES.map((c) => c.path));
     for (const where of [
-      'test', 'test/Pushgateway', 'test/Alerts', 'test/Dashboard', 'test/Cleanup', 'test/Backup',
+      'test/Pushgateway', 'test/Jobs', 'test/Alerts', 'test/Dashboard', 'test/Cleanup', 'test/Backup',
       'KubePrometheusFlavour.kubePrometheus()', 'KubePrometheusFlavour.kubePrometheusStack()',
       'PushgatewayPeer.podsWithLabels()', 'PushgatewayPeer.allPodsInNamespace()', 'PushgatewayPeer.namespacesWithLabels()',
     ]) {

@@ -216,12 +216,14 @@ describe('BatchMonitoringChart cleanup', () => {
     const chart = new BatchMonitoringChart(Testing.app(), 'chart', { cleanup: { excludeJobs: ['monthly'] } });
     chart.addJob({ name: 'weekly', interval: Duration.days(6), maxDuration: Duration.hours(1) });
     chart.addJob({ name: 'monthly', interval: Duration.days(31), maxDuration: Duration.hours(1) });
-    expect(chart.jobs.map((j) => j.name)).toEqual(['pushgateway-cleanup', 'weekly', 'monthly']);
+    expect(chart.jobs.map((j) => j.name)).toEqual(['monthly', 'pushgateway-cleanup', 'weekly']);
+    synth(chart);
   });
 
-  it('fails for a job the cleanup would delete before it is overdue', () => {
+  it('fails at synth for a job the cleanup would delete before it is overdue, whoever declared it', () => {
     const chart = new BatchMonitoringChart(Testing.app(), 'chart');
-    expect(() => chart.addJob({ name: 'weekly', interval: Duration.days(7), maxDuration: Duration.hours(1) }))
-      .toThrow(/^chart: invalid interval of job weekly "7 days": the cleanup deletes groups older than 7 days.*raise cleanup.maxAge, or add the job to cleanup.excludeJobs/);
+    chart.registry.addJob({ name: 'weekly', interval: Duration.days(7), maxDuration: Duration.hours(1) });
+    expect(() => synth(chart))
+      .toThrow(/^chart\/Cleanup: invalid interval of job weekly "7 days": the cleanup deletes groups older than 7 days.*raise cleanup.maxAge, or add the job to cleanup.excludeJobs/);
   });
 });

@@ -51,9 +51,10 @@ describe('MonitoredCronJob', () => {
     expect(configMap.data['push-metrics.sh']).toBe(readPackageFile('lib/push-wrapper/push-metrics.sh'));
     expect(pod.spec.volumes).toEqual([{ name: 'push-wrapper', configMap: { name: 'daily-backup-push-wrapper' } }]);
     expect(job.job).toMatchObject({ name: 'daily-backup' });
-    const cronAlert = s.all('PrometheusRule').flatMap((r) => r.spec.groups).flatMap((g: any) => g.rules).find((r: any) => r.alert === 'BatchCronJobNoRecentSuccess');
-    expect(cronAlert.labels.cronjob).toBe('daily-backup');
-    expect(cronAlert.expr).toContain('namespace="monitoring",cronjob="daily-backup"');
+    // Declared once to the registry: the pushed job, and the CronJob for kube-state-metrics.
+    const declared = s.all('PrometheusRule').flatMap((r) => r.spec.groups).flatMap((g: any) => g.rules);
+    expect(declared.find((r: any) => r.record === 'batch_cronjob:deadline_seconds').labels).toMatchObject({ cronjob: 'daily-backup', namespace: 'monitoring' });
+    expect(declared.find((r: any) => r.record === 'batch_job:info' && r.labels.job === 'daily-backup').labels.namespace).toBe('monitoring');
     expect(chart.jobs.map((j) => j.name)).toContain('daily-backup');
   });
 

@@ -84,7 +84,7 @@ export async function startPushgateway(binary: string, args: string[] = [], port
  * Starts Debian's prometheus on 127.0.0.1 with a free port, a temp data folder, `config` as its
  * prometheus.yml and `ruleGroups` (PrometheusRule spec.groups) as its one rule file.
  */
-export async function startPrometheus(binary: string, dir: string, config: object, ruleGroups: object[] = []): Promise<RunningProcess & { url: string }> {
+export async function startPrometheus(binary: string, dir: string, config: object, ruleGroups: object[] = [], extraArgs: string[] = []): Promise<RunningProcess & { url: string }> {
   const port = await freePort();
   const rules = path.join(dir, 'rules.yaml');
   fs.writeFileSync(rules, stringify({ groups: ruleGroups }));
@@ -94,6 +94,7 @@ export async function startPrometheus(binary: string, dir: string, config: objec
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${path.join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
+    ...extraArgs,
   ]);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/-/ready`, proc);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { App, Duration } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { BatchMonitoringChart } from '../../lib';
+import { AlertSeverity, BatchMonitoringChart } from '../../lib';
 import { quoteLabelValue } from '../../lib/promql';
 import { findBinary } from '../helpers/binaries';
 import { synth } from '../helpers/synth';
@@ -23,10 +23,17 @@ const NS = 'monitoring';
 
 function rulesFile(): string {
   const app = new App();
-  const chart = new BatchMonitoringChart(app, 'test', { namespace: NS, alerts: { runbookBaseUrl: RUNBOOKS }, cleanupEnabled: false });
+  // Two replicas: every pusher pushes to both, Prometheus scrapes both.
+  const chart = new BatchMonitoringChart(app, 'test', {
+    namespace: NS, alerts: { runbookBaseUrl: RUNBOOKS }, cleanupEnabled: false, pushgateway: { replicas: 2, persistence: false },
+  });
   chart.addJob({ name: 'daily-backup', interval: Duration.hours(24), maxDuration: Duration.minutes(5) });
   chart.addJob({ name: 'data-processing', interval: Duration.hours(1), maxDuration: Duration.minutes(10), labels: { team: 'data' } });
-  // The chart takes DNS-label job names only; the alerts themselves quote any name.
+  // A job of another namespace, paged less: its alerts carry its own namespace.
+  chart.addJob({ name: 'etl-load', namespace: 'etl', interval: Duration.hours(1), maxDuration: Duration.minutes(10), severities: { failure: AlertSeverity.WARNING } });
+  // A job run by a CronJob (as a MonitoredCronJob declares it): the CronJob's creation declares it too.
+  chart.addJob({ name: 'report-export', namespace: 'reports', cronJob: 'report-export', interval: Duration.hours(1), maxDuration: Duration.minutes(10) });
+  // Any name is quoted safely.
   chart.alerts.addJob({ name: WEIRD, interval: Duration.hours(1), maxDuration: Duration.minutes(10) });
   for (const name of ['nightly-report', 'hourly-export', 'paused']) chart.alerts.addCronJob({ name, namespace: 'reports', interval: Duration.hours(1) });
   // Every PrometheusRule's groups: a large chart splits them over several.
@@ -122,6 +129,8 @@ function healthyJobs(minutes: number, pods: Pod[] = ONE_POD, except: string[] = 
     ...(except.includes('daily-backup') ? [] : jobSeries('daily-backup', [{ at: 1, success: true }, { at: 24 * 60 + 1, success: true }], minutes, pods)),
     ...(except.includes('data-processing') ? [] : hourly('data-processing')),
     ...(except.includes(WEIRD) ? [] : hourly(WEIRD)),
+    ...(except.includes('etl-load') ? [] : hourly('etl-load')),
+    ...(except.includes('report-export') ? [] : hourly('report-export')),
   ];
 }
 
@@ -145,18 +154,26 @@ function failed(labels: Record<string, string>, pushedAt: string) {
 }
 
 function tooSlow(labels: Record<string, string>, took: string, max: string) {
-  return alert('BatchJobDurationHigh', { ...labels, severity: 'warning' }, `Batch job ${labels.job} ran longer than ${max}`,
+  return alert('BatchJobDurationHigh', { ...labels, severity: 'warning' }, `Batch job ${labels.job} ran longer than its max duration`,
     `The most recent run of batch job ${labels.job} took ${took}, longer than its maximum of ${max}.`);
 }
 
-function notRunning(labels: Record<string, string>, since: string, every: string, grace: string) {
+function notRunning(labels: Record<string, string>, since: string, every: string, deadline: string) {
   return alert('BatchJobNotRunning', { ...labels, severity: 'critical' }, `Batch job ${labels.job} has not succeeded in time`,
-    `Batch job ${labels.job} has reported no successful run in the last ${since}; it is expected to succeed every ${every} (plus ${grace} grace).`);
+    `Batch job ${labels.job} has reported no successful run in the last ${since}; it is expected to succeed every ${every} (deadline with grace: ${deadline}).`);
+}
+
+function neverReported(labels: Record<string, string>, since: string, every: string, deadline: string) {
+  return alert('BatchJobNotRunning', { ...labels, severity: 'critical' }, `Batch job ${labels.job} has not succeeded in time`,
+    `Batch job ${labels.job} has never reported a successful run since it was declared to Prometheus ${since} ago; `
+    + `it is expected to succeed every ${every} (deadline with grace: ${deadline}).`);
 }
 
 const GATEWAY = { job: 'pushgateway', namespace: NS };
 const gatewayDown = alert('PushgatewayDown', { ...GATEWAY, severity: 'critical' }, 'Pushgateway monitoring/pushgateway is down',
-  'Prometheus cannot scrape Pushgateway monitoring/pushgateway: its target is down or missing. Batch jobs cannot push, and the alerts about them see no new data.');
+  'Prometheus cannot scrape any replica of Pushgateway monitoring/pushgateway: its targets are down or missing. Batch jobs cannot push, and the alerts about them see no new data.');
+const replicaDown = alert('PushgatewayReplicaDown', { ...GATEWAY, severity: 'warning' }, 'A replica of Pushgateway monitoring/pushgateway is down',
+  'Only 1 of the 2 replicas of Pushgateway monitoring/pushgateway can be scraped. Pushers still reach the others and the alerts take the newest push of each job, but one more failure is an outage.');
 const pushesRejected = alert('PushgatewayPushesRejected', { ...GATEWAY, severity: 'warning' }, 'Pushgateway monitoring/pushgateway rejects pushes',
   'Pushgateway monitoring/pushgateway answered pushes with a 4xx status in the last 1h: malformed or inconsistent pushes never reach a group, so some job\'s results are missing.');
 
@@ -188,15 +205,17 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
   }
 
   it('promtool check rules accepts the synthesized groups', () => {
-    expect(run(['check', 'rules', 'rules.yml'])).toContain('SUCCESS: 15 rules found');
+    // 5 jobs x 5 declaration records, 4 CronJob records, 4 Pushgateway alerts (with replicas), 5 job records and 4 job alerts.
+    expect(run(['check', 'rules', 'rules.yml'])).toContain('SUCCESS: 42 rules found');
   });
 
   it('promtool check rules accepts the PrometheusRule committed in dist/', () => {
     const docs = parseAllDocuments(readFileSync(join(__dirname, '../../dist/batch-monitoring.k8s.yaml'), 'utf8')).map((d) => d.toJS());
     const groups = docs.filter((d) => d?.kind === 'PrometheusRule').flatMap((d) => d.spec.groups);
     writeFileSync(join(dir, 'dist-rules.yml'), stringify({ groups }));
-    // 4 jobs (3 examples + the cleanup) x 3 alerts + 3 Pushgateway alerts + the MonitoredCronJob's kube-state-metrics alert
-    expect(run(['check', 'rules', 'dist-rules.yml'])).toContain('SUCCESS: 16 rules found');
+    // 4 jobs (3 examples + the cleanup) x 5 declaration records, the MonitoredCronJob's CronJob record, 3 Pushgateway alerts,
+    // 5 job records and 4 job alerts
+    expect(run(['check', 'rules', 'dist-rules.yml'])).toContain('SUCCESS: 33 rules found');
   });
 
   it('is silent on healthy data over a day and more', () => {
@@ -294,7 +313,7 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
       ],
       alert_rule_test: [
         { eval_time: '5m', alertname: 'BatchJobDurationHigh', exp_alerts: [] },
-        { eval_time: '6m', alertname: 'BatchJobDurationHigh', exp_alerts: [tooSlow(DATA, '15m 0s', '10m')] },
+        { eval_time: '6m', alertname: 'BatchJobDurationHigh', exp_alerts: [tooSlow(DATA, '15m 0s', '10m 0s')] },
         { eval_time: '20m', alertname: 'BatchJobDurationHigh', exp_alerts: [] },
         { eval_time: '40m', alertname: 'BatchJobDurationHigh', exp_alerts: [] },
       ],
@@ -316,25 +335,174 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
         {
           eval_time: '82m',
           alertname: 'BatchJobNotRunning',
-          exp_alerts: [notRunning(DATA, '1h 21m 0s', '1h', '15m')],
+          exp_alerts: [notRunning(DATA, '1h 21m 0s', '1h 0m 0s', '1h 15m 0s')],
         },
         { eval_time: '121m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
       ],
     });
   });
 
-  it('BatchJobNotRunning fires for a registered job that never reported', () => {
-    const minutes = 30;
-    promtoolTest('never-reported', {
+  it('BatchJobNotRunning stays silent on install day until the deadline has passed since the rules were loaded, then says "never reported"', () => {
+    // The rules load at time 0; daily-backup (every 1d, 2h grace) never reports.
+    const minutes = 26 * 60 + 10;
+    promtoolTest('install-day', {
       input_series: [...healthyJobs(minutes, ONE_POD, ['daily-backup']), ...upSeries(minutes)],
       alert_rule_test: [
-        { eval_time: '4m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        { eval_time: '5m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        { eval_time: '24h', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        // Past the deadline from minute 1561 (26h 1m), firing after the 5m `for`.
+        { eval_time: '1565m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
         {
-          eval_time: '5m',
+          eval_time: '1566m',
           alertname: 'BatchJobNotRunning',
-          exp_alerts: [notRunning({ job: 'daily-backup', namespace: NS }, '1d 2h 0m 0s', '1d', '2h')],
+          exp_alerts: [neverReported({ job: 'daily-backup', namespace: NS }, '1d 2h 6m 0s', '1d 0h 0m 0s', '1d 2h 0m 0s')],
         },
       ],
+    });
+  });
+
+  it('a never-reported job run by a CronJob counts its deadline from the CronJob\'s creation when that is later than the rules\' load', () => {
+    const minutes = 120;
+    const created = { series: seriesName('kube_cronjob_created', { job: 'kube-state-metrics', namespace: 'reports', cronjob: 'report-export', instance: '10.0.0.9:8443' }),
+      values: values(minutes, { name: 'ksm', from: 30 }, () => 1800) };
+    const job = { job: 'report-export', namespace: 'reports' };
+    promtoolTest('cronjob-created', {
+      input_series: [...healthyJobs(minutes, ONE_POD, ['report-export']), ...upSeries(minutes), created],
+      alert_rule_test: [
+        // From the rules' load (minute 0) it would fire at 81; the CronJob was created at minute 30.
+        { eval_time: '100m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        { eval_time: '110m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        { eval_time: '111m', alertname: 'BatchJobNotRunning', exp_alerts: [neverReported(job, '1h 21m 0s', '1h 0m 0s', '1h 15m 0s')] },
+      ],
+    });
+  });
+
+  it('a Pushgateway outage of hours fires PushgatewayDown, not BatchJobNotRunning, and the jobs get their deadline again from its end', () => {
+    const minutes = 300;
+    // The pod serves until minute 30, is unreachable (up 0) until 210, then a new one serves the persisted groups.
+    const pods: Pod[] = [{ name: 'pushgateway-old', from: 0, to: 30 }, { name: 'pushgateway-new', from: 210 }];
+    const up = [
+      { series: seriesName('up', { job: 'pushgateway', instance: '10.0.0.1:9091', ...targetLabels(pods[0]) }), values: values(minutes, { name: 'x', from: 0, to: 210 }, (m) => (m < 30 ? 1 : 0)) },
+      ...upSeries(minutes, [pods[1]]),
+    ];
+    // Hourly jobs succeed at minute 1, then not again until 241 (data-processing never again).
+    const runs = (job: string, after: boolean) => jobSeries(job, [{ at: 1, success: true }, ...(after ? [{ at: 241, success: true }] : [])], minutes, pods);
+    promtoolTest('gateway-outage', {
+      input_series: [
+        ...jobSeries('daily-backup', [{ at: 1, success: true }], minutes, pods),
+        ...runs('data-processing', false), ...runs(WEIRD, true), ...runs('etl-load', true), ...runs('report-export', true),
+        ...up,
+      ],
+      alert_rule_test: [
+        { eval_time: '35m', alertname: 'PushgatewayDown', exp_alerts: [gatewayDown] },
+        { eval_time: '200m', alertname: 'PushgatewayDown', exp_alerts: [gatewayDown] },
+        { eval_time: '215m', alertname: 'PushgatewayDown', exp_alerts: [] },
+        // Without the outage, the hourly jobs would be overdue from minute 77.
+        ...silent([80, 120, 200, 215, 250, 285], ['BatchJobNotRunning', 'BatchJobFailure']),
+        // data-processing's deadline counts from the end of the outage (last seen at 209): firing at 209 + 75 + 1 + 5.
+        { eval_time: '289m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        { eval_time: '290m', alertname: 'BatchJobNotRunning', exp_alerts: [notRunning(DATA, '1h 21m 0s', '1h 0m 0s', '1h 15m 0s')] },
+      ],
+    });
+  });
+
+  it('BatchJobNotRunning keeps the last success of a group the cleanup deleted: overdue, not "never reported"', () => {
+    const minutes = 90;
+    const deleted: Pod = { name: ONE_POD[0].name, from: 0, to: 20 };
+    promtoolTest('group-deleted', {
+      input_series: [
+        ...healthyJobs(minutes, ONE_POD, ['data-processing']),
+        ...jobSeries('data-processing', [{ at: 1, success: true }], minutes, [deleted]),
+        ...upSeries(minutes),
+      ],
+      alert_rule_test: [
+        { eval_time: '60m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        { eval_time: '81m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        { eval_time: '82m', alertname: 'BatchJobNotRunning', exp_alerts: [notRunning(DATA, '1h 21m 0s', '1h 0m 0s', '1h 15m 0s')] },
+      ],
+    });
+  });
+
+  it('replicas: the newest push wins; a replica that missed a push or returns with old data neither raises nor clears BatchJobFailure', () => {
+    const minutes = 100;
+    const a: Pod = { name: 'pushgateway-0', from: 0 };
+    const b: Pod = { name: 'pushgateway-1', from: 0 };
+    // Replica a is away from minute 30 to 60 and misses the failed run of minute 40; it comes back with its older success.
+    const aAway: Pod = { name: 'pushgateway-0', from: 0 };
+    const aSeries = jobSeries('data-processing', [{ at: 10, success: true }, { at: 80, success: true }], minutes, [aAway])
+      .map((s) => ({ ...s, values: s.values.split(' ').map((v, m) => (m >= 30 && m < 60 ? (m === 30 ? 'stale' : '_') : v)).join(' ') }));
+    promtoolTest('replicas-failure', {
+      input_series: [
+        ...healthyJobs(minutes, [a, b], ['data-processing']),
+        ...aSeries,
+        ...jobSeries('data-processing', [{ at: 10, success: true }, { at: 40, success: false }, { at: 80, success: true }], minutes, [b]),
+        ...upSeries(minutes, [a, b]),
+      ],
+      alert_rule_test: [
+        { eval_time: '44m', alertname: 'BatchJobFailure', exp_alerts: [] },
+        { eval_time: '45m', alertname: 'BatchJobFailure', exp_alerts: [failed(DATA, '1970-01-01 00:40:00 +0000 UTC')] },
+        // a is back with its success of minute 10: older than b's failure, the alert stays.
+        { eval_time: '70m', alertname: 'BatchJobFailure', exp_alerts: [failed(DATA, '1970-01-01 00:40:00 +0000 UTC')] },
+        { eval_time: '80m', alertname: 'BatchJobFailure', exp_alerts: [] },
+        ...silent([20, 45, 70, 90], ['BatchJobNotRunning', 'BatchJobDurationHigh', 'BatchJobPushFailed', 'PushgatewayDown']),
+      ],
+    });
+  });
+
+  it('replicas: a replica that missed a success does not make the job overdue', () => {
+    const minutes = 150;
+    const a: Pod = { name: 'pushgateway-0', from: 0 };
+    const b: Pod = { name: 'pushgateway-1', from: 0 };
+    promtoolTest('replicas-missed-success', {
+      input_series: [
+        ...healthyJobs(minutes, [a, b], ['data-processing']),
+        // a last got a success at minute 1; b got every hourly success.
+        ...jobSeries('data-processing', [{ at: 1, success: true }], minutes, [a]),
+        ...jobSeries('data-processing', [{ at: 1, success: true }, { at: 61, success: true }, { at: 121, success: true }], minutes, [b]),
+        ...upSeries(minutes, [a, b]),
+      ],
+      alert_rule_test: silent([80, 100, 140], ['BatchJobNotRunning', 'BatchJobFailure']),
+    });
+  });
+
+  it('PushgatewayReplicaDown fires when one of two replicas is down, PushgatewayDown only when both are', () => {
+    const minutes = 60;
+    const a: Pod = { name: 'pushgateway-0', from: 0 };
+    const b: Pod = { name: 'pushgateway-1', from: 0 };
+    promtoolTest('replica-down', {
+      input_series: [
+        ...healthyJobs(minutes, [a, b]),
+        { series: seriesName('up', { job: 'pushgateway', instance: '10.0.0.1:9091', ...targetLabels(a) }), values: values(minutes, a, (m) => (m < 30 ? 1 : 0)) },
+        { series: seriesName('up', { job: 'pushgateway', instance: '10.0.0.2:9091', ...targetLabels(b) }), values: values(minutes, b, (m) => (m < 10 ? 1 : 0)) },
+      ],
+      alert_rule_test: [
+        { eval_time: '14m', alertname: 'PushgatewayReplicaDown', exp_alerts: [] },
+        { eval_time: '15m', alertname: 'PushgatewayReplicaDown', exp_alerts: [replicaDown] },
+        { eval_time: '25m', alertname: 'PushgatewayDown', exp_alerts: [] },
+        { eval_time: '35m', alertname: 'PushgatewayDown', exp_alerts: [gatewayDown] },
+        { eval_time: '35m', alertname: 'PushgatewayReplicaDown', exp_alerts: [] },
+      ],
+    });
+  });
+
+  it('a job of another namespace carries its own namespace and severity, so no other job\'s alert can inhibit it', () => {
+    const minutes = 30;
+    promtoolTest('own-namespace', {
+      input_series: [
+        ...healthyJobs(minutes, ONE_POD, ['etl-load', 'data-processing']),
+        ...jobSeries('etl-load', [{ at: 1, success: false }], minutes),
+        ...jobSeries('data-processing', [{ at: 1, success: false }], minutes),
+        ...upSeries(minutes),
+      ],
+      alert_rule_test: [{
+        eval_time: '10m',
+        alertname: 'BatchJobFailure',
+        exp_alerts: [
+          failed(DATA, '1970-01-01 00:01:00 +0000 UTC'),
+          alert('BatchJobFailure', { job: 'etl-load', namespace: 'etl', severity: 'warning' }, 'Batch job etl-load failed',
+            'The most recent run of batch job etl-load reported failure (batch_job_success 0, pushed at 1970-01-01 00:01:00 +0000 UTC). The alert clears when a later run succeeds.'),
+        ],
+      }],
     });
   });
 
@@ -403,8 +571,8 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
       exp_labels: cron(cronjob),
       exp_annotations: {
         summary: `CronJob reports/${cronjob} has not succeeded in time`,
-        description: `CronJob reports/${cronjob} has had no successful Job for ${since} (kube-state-metrics); it is expected to succeed every 1h `
-          + '(plus 15m grace). Its pods may not even start: check its Jobs and events.',
+        description: `CronJob reports/${cronjob} has had no successful Job for ${since} (kube-state-metrics); it is expected to succeed within 1h 15m 0s. `
+          + 'Its pods may not even start: check its Jobs and events.',
         runbook_url: `${RUNBOOKS}#batchcronjobnorecentsuccess`,
       },
     });

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { BatchMonitoringChart } from '../../lib';
 import { findBinary } from '../helpers/binaries';
+import { synth } from '../helpers/synth';
 
 /**
  * Evaluates the dashboard's queries with promtool's PromQL engine against series shaped like a
@@ -46,9 +47,9 @@ const inputSeries = [
   series('batch_job_success', `job="daily-backup",${NEW}`, '1x1560'),
   series('batch_job_duration_seconds', `job="daily-backup",${NEW}`, '240x1560'),
   // data-processing: last success 25h ago with a 1h interval: overdue; its last run failed and was slow
-  series('batch_job_last_success_timestamp_seconds', `job="data-processing",${NEW}`, '0x1560'),
-  series('batch_job_success', `job="data-processing",${NEW}`, '0x1560'),
-  series('batch_job_duration_seconds', `job="data-processing",${NEW}`, '900x1560'),
+  series('batch_job_last_success_timestamp_seconds', `job="data-processing",instance="worker-1",${NEW}`, '0x1560'),
+  series('batch_job_success', `job="data-processing",instance="worker-1",${NEW}`, '0x1560'),
+  series('batch_job_duration_seconds', `job="data-processing",instance="worker-1",${NEW}`, '900x1560'),
   // log-cleanup: succeeded 1000 s before the evaluation: on time
   series('batch_job_last_success_timestamp_seconds', `job="log-cleanup",${NEW}`, '89000x1560'),
   series('batch_job_success', `job="log-cleanup",${NEW}`, '1x1560'),
@@ -56,6 +57,8 @@ const inputSeries = [
   // not registered with the chart: shown, but without thresholds
   series('batch_job_last_success_timestamp_seconds', `job="adhoc",${NEW}`, '0x1560'),
   series('batch_job_duration_seconds', `job="adhoc",${NEW}`, '1x1560'),
+  series('push_time_seconds', `job="adhoc",${NEW}`, '50000x1560'),
+  series('push_time_seconds', `job="log-cleanup",${NEW}`, '89000x1560'),
   // Pushgateway groups: one fine, one whose last push failed, one only ever rejected (push_time 0)
   series('push_time_seconds', `job="daily-backup",${NEW}`, '86400x1560'),
   series('push_failure_time_seconds', `job="daily-backup",${NEW}`, '0x1560'),
@@ -89,7 +92,8 @@ const cases: Array<{ what: string; expr: string; exp: Array<{ labels: string; va
   { what: 'max duration lines, for jobs with runs only', expr: query('Run duration', 'B'),
     exp: [sample('{job="daily-backup"}', 300), sample('{job="data-processing"}', 600), sample('{job="log-cleanup"}', 300)] },
   { what: 'last push age per group, without target labels, without never-successful groups', expr: query('Last push age per group'),
-    exp: [sample('{job="daily-backup"}', 3600), sample('{job="data-processing",instance="worker-1"}', 10000)] },
+    exp: [sample('{job="adhoc"}', 40000), sample('{job="daily-backup"}', 3600), sample('{job="data-processing",instance="worker-1"}', 10000),
+      sample('{job="log-cleanup"}', 1000)] },
   { what: 'failed pushes, as ms', expr: query('Failed pushes'),
     exp: [sample('{job="broken"}', 88000000), sample('{job="data-processing",instance="worker-1"}', 85000000)] },
   { what: 'rejected pushes per minute', expr: query('Rejected pushes'), exp: [sample('{code="400"}', 1)] },
@@ -98,8 +102,11 @@ const cases: Array<{ what: string; expr: string; exp: Array<{ labels: string; va
 
 describe.skipIf(!promtool)('dashboard queries evaluated by promtool', () => {
   it('give every panel the values it is meant to show', () => {
+    // The dashboard reads the records of the alert rules and the registry's thresholds.
+    const rules = synth(chart).all('PrometheusRule').flatMap((r) => r.spec.groups);
+    fs.writeFileSync(path.join(tmp, 'rules.yml'), stringify({ groups: rules }));
     const test = {
-      rule_files: [],
+      rule_files: ['rules.yml'],
       evaluation_interval: T,
       tests: [
         {

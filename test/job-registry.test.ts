@@ -1,0 +1,115 @@
+import { App, Chart, Cron, Duration, Yaml } from 'cdk8s';
+import { describe, expect, it } from 'vitest';
+import { AlertSeverity, BatchJob, JobRegistry, MonitoredCronJob, Pushgateway } from '../lib';
+import { synth } from './helpers/synth';
+
+const DAILY: BatchJob = { name: 'daily-backup', interval: Duration.hours(24), maxDuration: Duration.minutes(5) };
+const HOURLY: BatchJob = { name: 'data-processing', interval: Duration.hours(1), maxDuration: Duration.minutes(10) };
+
+/** A team's own app: no monitoring chart, a Pushgateway deployed elsewhere. */
+function teamApp() {
+  const chart = new Chart(new App(), 'team', { namespace: 'reports' });
+  const pushgateway = Pushgateway.fromPushgatewayAttributes(chart, 'Pushgateway', { name: 'pushgateway', namespace: 'monitoring' });
+  const registry = new JobRegistry(chart, 'Jobs', { pushgateway });
+  return { chart, pushgateway, registry };
+}
+
+function groups(rule: any): Record<string, any[]> {
+  return Object.fromEntries(rule.spec.groups.map((g: any) => [g.name, g.rules]));
+}
+
+describe('JobRegistry', () => {
+  it('publishes each job once as constant series: its alert labels, its thresholds, and when it was declared (snapshot)', async () => {
+    const { chart, registry } = teamApp();
+    registry.addJob({ ...DAILY, labels: { team: 'bi' } });
+    const rule = synth(chart).find('PrometheusRule', 'pushgateway-jobs');
+    await expect(Yaml.stringify(rule)).toMatchFileSnapshot('__snapshots__/job-registry.k8s.yaml');
+    const [info, interval, deadline, maxDuration, declared] = groups(rule)['reports.pushgateway.job.daily-backup'];
+    expect(info).toMatchObject({
+      record: 'batch_job:info',
+      expr: '1',
+      labels: {
+        job: 'daily-backup', namespace: 'monitoring', pushgateway: 'monitoring/pushgateway', team: 'bi',
+        failure_severity: 'critical', duration_high_severity: 'warning', not_running_severity: 'critical',
+      },
+    });
+    // 24h, plus the default grace of 2h (a quarter, capped), and 5m.
+    const own = { job: 'daily-backup', pushgateway: 'monitoring/pushgateway' };
+    expect(interval).toEqual({ record: 'batch_job:threshold_seconds', expr: '86400', labels: { ...own, threshold: 'interval' } });
+    expect(deadline).toEqual({ record: 'batch_job:threshold_seconds', expr: '93600', labels: { ...own, threshold: 'deadline' } });
+    expect(maxDuration).toEqual({ record: 'batch_job:threshold_seconds', expr: '300', labels: { ...own, threshold: 'max_duration' } });
+    expect(rule.spec.groups[0].interval).toBe('2m');
+    expect(declared.expr).toBe('last_over_time(batch_job:declared_timestamp_seconds{pushgateway="monitoring/pushgateway",job="daily-backup"}[1h])\nor on () vector(time())');
+  });
+
+  it('resolves every default once: grace, deadline, namespace and severities', () => {
+    const { registry } = teamApp();
+    const job = registry.addJob(HOURLY);
+    expect(job.grace.toSeconds()).toBe(900);
+    expect(job.deadline.toSeconds()).toBe(4500);
+    expect(job.namespace).toBe('monitoring');
+    expect(job.severities).toEqual({ failure: 'critical', durationHigh: 'warning', notRunning: 'critical' });
+    expect(registry.addJob({ ...DAILY, namespace: 'reports', grace: Duration.minutes(30) }).deadline.toHumanString()).toBe('1 day 30 minutes');
+  });
+
+  it('wires a MonitoredCronJob of an app without the monitoring chart to a Pushgateway deployed elsewhere', () => {
+    const { chart, registry } = teamApp();
+    new MonitoredCronJob(chart, 'Report', {
+      registry, jobName: 'nightly-report', interval: Duration.hours(24), maxDuration: Duration.minutes(30), schedule: Cron.daily(),
+      containers: [{ name: 'report', image: 'docker.io/library/alpine:3.20', command: ['true'], securityContext: { user: 65534, group: 65534 } }],
+    });
+    const s = synth(chart);
+    const env = s.find('CronJob').spec.jobTemplate.spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'PUSHGATEWAY_URL', value: 'http://pushgateway.monitoring.svc:9091' });
+    const g = groups(s.find('PrometheusRule', 'pushgateway-jobs'));
+    // The job's alerts carry the CronJob's namespace; kube-state-metrics watches the CronJob.
+    expect(g['reports.pushgateway.job.nightly-report'][0].labels.namespace).toBe('reports');
+    // Declared at the first load of its rules, or at its CronJob's creation if that is later.
+    expect(g['reports.pushgateway.job.nightly-report'][4].expr)
+      .toContain('label_replace(max(kube_cronjob_created{namespace="reports",cronjob="nightly-report"}), "source", "cronjob", "", "")');
+    expect(g['reports.pushgateway.cronjob.reports.nightly-report'][0]).toMatchObject({
+      record: 'batch_cronjob:deadline_seconds', expr: '93600', labels: { namespace: 'reports', cronjob: 'nightly-report', severity: 'warning' },
+    });
+    // No alert rules and no dashboard: the Pushgateway's own app has them, generic over every declared job.
+    expect(s.all('PrometheusRule').map((r) => r.metadata.name)).toEqual(['pushgateway-jobs']);
+    expect(s.all('ConfigMap').filter((c) => c.metadata.name.startsWith('grafana-dashboard'))).toEqual([]);
+  });
+
+  it('does not depend on the order jobs are declared in', () => {
+    const one = teamApp();
+    one.registry.addJob(DAILY);
+    one.registry.addJob(HOURLY);
+    const two = teamApp();
+    two.registry.addJob(HOURLY);
+    two.registry.addJob(DAILY);
+    expect(synth(one.chart).yaml).toBe(synth(two.chart).yaml);
+  });
+
+  it('refuses two jobs of one namespace with different severities for one alert, naming the Alertmanager inhibition', () => {
+    const { registry } = teamApp();
+    registry.addJob({ ...DAILY, namespace: 'reports' });
+    expect(() => registry.addJob({ ...HOURLY, namespace: 'reports', severities: { failure: AlertSeverity.WARNING } })).toThrow(
+      /^team\/Jobs: invalid severities.failure of job "data-processing" "warning": job "daily-backup" in namespace "reports" has BatchJobFailure at critical, and kube-prometheus's Alertmanager inhibits warning and info alerts while a critical alert with the same namespace and alertname fires/);
+    // In another namespace the same severities are fine.
+    registry.addJob({ ...HOURLY, namespace: 'etl', severities: { failure: AlertSeverity.WARNING } });
+  });
+
+  it('fails on a job declared twice, an invalid name, namespace or reserved label', () => {
+    const { registry } = teamApp();
+    registry.addJob(DAILY);
+    expect(() => registry.addJob(DAILY)).toThrow(/team\/Jobs: invalid job name "daily-backup": each job is declared once/);
+    expect(() => registry.addJob({ ...HOURLY, name: 'a{{ b }}' })).toThrow(/without "\{\{"/);
+    expect(() => registry.addJob({ ...HOURLY, namespace: 'Reports' })).toThrow(/invalid namespace of job "data-processing" "Reports"/);
+    for (const label of ['namespace', 'pushgateway', 'threshold', 'failure_severity', 'cronjob']) {
+      expect(() => registry.addJob({ ...HOURLY, labels: { [label]: 'x' } }), label).toThrow(/invalid label name of job "data-processing"/);
+    }
+  });
+
+  it('fails on an invalid Pushgateway attribute', () => {
+    const chart = new Chart(new App(), 'team', { namespace: 'reports' });
+    expect(() => Pushgateway.fromPushgatewayAttributes(chart, 'P', { name: 'pushgateway', namespace: 'monitoring', replicas: 2 }))
+      .toThrow(/team\/P: invalid replicaUrls \["http:\/\/pushgateway.monitoring.svc:9091"\]: give one URL per replica \(2\)/);
+    expect(() => Pushgateway.fromPushgatewayAttributes(chart, 'Q', { name: 'pushgateway', namespace: 'monitoring', scheme: 'ftp' }))
+      .toThrow(/invalid scheme "ftp"/);
+  });
+});
