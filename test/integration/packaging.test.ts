@@ -119,7 +119,7 @@ test('jsii-pacmak generates every language; the Python wheel exposes the constru
     'with zipfile.ZipFile(sys.argv[1]) as whl:',
     '    files = whl.namelist()',
     "    tree = ast.parse(whl.read('cdk8s_batch_monitoring/__init__.py'))",
-    "exported = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and [t.id for t in n.targets] == ['__all__'])",
+    "exported = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and [getattr(t, 'id', None) for t in n.targets] == ['__all__'])",
     "types = {n.name: next((ast.literal_eval(k.value) for k in n.keywords if k.arg == 'jsii_type'), None) for n in tree.body if isinstance(n, ast.ClassDef)}",
     "print(json.dumps({'files': files, 'exported': exported, 'types': types}))",
   ].join('\n'), wheel], root));
