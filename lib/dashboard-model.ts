@@ -16,7 +16,7 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
-  JOB_LAST_RUN_DURATION, JOB_LAST_RUN_SUCCESS, JOB_LAST_SUCCESS, jobSeries, pushgatewayId, Threshold, thresholdSeries,
+  JOB_INFO, JOB_LAST_RUN_DURATION, JOB_LAST_RUN_SUCCESS, JOB_LAST_SUCCESS, jobSeries, pushgatewayId, Threshold, thresholdSeries,
 } from './job-series';
 import { matcher, selector } from './promql';
 
@@ -204,8 +204,9 @@ export function buildDashboard(spec: DashboardSpec): object {
     .withVariable(new QueryVariableBuilder('job')
       .label('Job')
       .datasource(DATASOURCE)
-      // The string form: Grafana reads it as well as the editor's object form, and it is plain PromQL-ish text.
-      .query(`label_values(${selector('batch_job_success')}, job)`)
+      // Every declared job, also one that never reported. The string form: Grafana reads it as well
+      // as the editor's object form, and it is plain PromQL-ish text.
+      .query(`label_values(${jobSeries(JOB_INFO, gateway)}, job)`)
       .refresh(VariableRefresh.OnTimeRangeChanged)
       .sort(VariableSort.AlphabeticalAsc)
       .multi(true)

@@ -63,7 +63,7 @@ describe('BatchJobsDashboard', () => {
     expect(datasource).toMatchObject({ name: 'datasource', type: 'datasource', query: 'prometheus' });
     expect(job).toMatchObject({
       name: 'job', type: 'query', datasource: { type: 'prometheus', uid: '${datasource}' },
-      query: 'label_values(batch_job_success, job)', multi: true, includeAll: true, allValue: '.+',
+      query: 'label_values(batch_job:info{pushgateway="monitoring/pushgateway"}, job)', multi: true, includeAll: true, allValue: '.+',
       current: { text: 'All', value: '$__all' }, refresh: 2,
     });
   });
