@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Cron, Duration, Testing } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { AlertSeverity, BatchJob, BatchMonitoringChart, MonitoredCronJob } from '../../lib';
+import { AlertSeverity, BatchJob, BatchJobAlertSeverities, BatchMonitoringChart, MonitoredCronJob } from '../../lib';
+import { CRONJOB_DEADLINE, JOB_INFO, PUSHGATEWAY_LABEL, SEVERITY_LABELS } from '../../lib/job-series';
 import { defaultAlertmanagerConfigs } from '../helpers/alertmanager-configs';
 import { findBinary } from '../helpers/binaries';
 import { RunningProcess, serviceMonitorScrapeConfig, startAlertmanager, startPrometheus, startPushgateway } from '../helpers/processes';
@@ -18,14 +19,9 @@ const flavours = defaultAlertmanagerConfigs();
 
 const NOW = Duration.seconds(0);
 
-/**
- * The job of a team, declared in the team's namespace. `namespace` is read by job registries that
- * know it (the job alerts then carry the job's own namespace); typed loosely so that this file
- * compiles either way.
- */
-function teamJob(name: string, namespace: string, severities: BatchJob['severities']): BatchJob {
-  const job = { name, namespace, interval: Duration.hours(1), maxDuration: Duration.minutes(10), severities };
-  return job;
+/** The job of a team, declared in the team's namespace: its alerts carry that namespace. */
+function teamJob(name: string, namespace: string, severities: BatchJobAlertSeverities): BatchJob {
+  return { name, namespace, interval: Duration.hours(1), maxDuration: Duration.minutes(10), severities };
 }
 
 /** What the flavour's default configuration routes an alert with `labels` to. */
@@ -34,37 +30,70 @@ function expectedReceiver(flavour: string, labels: Record<string, string>): stri
   return labels.severity === 'critical' ? 'Critical' : 'Default';
 }
 
-/** Every alerting rule the chart synthesizes, with the labels its alerts carry. */
-function alertRules(chart: BatchMonitoringChart): { alert: string; labels: Record<string, string>; annotations: Record<string, string> }[] {
-  return synth(chart).all('PrometheusRule').flatMap((r) => r.spec.groups).flatMap((g: any) => g.rules).filter((r: any) => r.alert);
+/**
+ * Every label set the chart's alerts can reach Alertmanager with. A rule with a static severity
+ * carries it and the Pushgateway's namespace (its series' target label). The job alerts have no
+ * static labels: they take theirs from the declarations their expression joins, so they get one
+ * label set per declaration: a job's `batch_job:info` record, with `severity` from the rule's own
+ * severity label, or a CronJob's `batch_cronjob:deadline_seconds` record.
+ */
+function alertLabelSets(chart: BatchMonitoringChart): Record<string, string>[] {
+  const rules = synth(chart).all('PrometheusRule').flatMap((r) => r.spec.groups).flatMap((g: any) => g.rules);
+  const records = (name: string): Record<string, string>[] => rules.filter((r: any) => r.record === name).map((r: any) => r.labels);
+  const declarationLabels = (labels: Record<string, string>, severity: string) => Object.fromEntries([
+    ...Object.entries(labels).filter(([key]) => key !== PUSHGATEWAY_LABEL && !Object.values<string>(SEVERITY_LABELS).includes(key)),
+    ['severity', severity],
+  ]);
+  return rules.filter((r: any) => r.alert).flatMap((rule: any): Record<string, string>[] => {
+    if (rule.labels?.severity) return [{ namespace: chart.pushgateway.namespace, ...rule.labels, alertname: rule.alert }];
+    const severityLabels = Object.values<string>(SEVERITY_LABELS).filter((label) => rule.expr.includes(`"${label}"`));
+    if (rule.expr.includes(JOB_INFO) && severityLabels.length === 1) {
+      return records(JOB_INFO).map((info) => ({ ...declarationLabels(info, info[severityLabels[0]]), alertname: rule.alert }));
+    }
+    if (rule.expr.includes(CRONJOB_DEADLINE)) {
+      return records(CRONJOB_DEADLINE).map((cron) => ({ ...declarationLabels(cron, cron.severity), alertname: rule.alert }));
+    }
+    throw new Error(`alert ${rule.alert}: neither a static severity nor a declaration its labels come from`);
+  });
 }
 
 describe.skipIf(!amtoolBinary || !flavours)('Alertmanager routing of every alert (amtool, both flavours\' default configuration)', () => {
   const chart = new BatchMonitoringChart(Testing.app(), 'routing');
   chart.addJob({ name: 'daily-backup', interval: Duration.hours(24), maxDuration: Duration.minutes(30) });
+  // With the defaults of the others, each job alert has every severity (in other namespaces, as the registry requires).
   chart.addJob(teamJob('team-export', 'team-a', { failure: AlertSeverity.WARNING, durationHigh: AlertSeverity.INFO, notRunning: AlertSeverity.WARNING }));
+  chart.addJob(teamJob('team-import', 'team-b', { failure: AlertSeverity.INFO, durationHigh: AlertSeverity.CRITICAL, notRunning: AlertSeverity.INFO }));
   new MonitoredCronJob(chart, 'Report', {
     monitoring: chart, jobName: 'report', interval: Duration.hours(24), maxDuration: Duration.minutes(5), schedule: Cron.daily(),
     containers: [{ image: 'report:1', command: ['report'] }],
   });
-  const rules = alertRules(chart);
+  chart.registry.addCronJob({ name: 'team-a-sync', namespace: 'team-a', interval: Duration.hours(1), severity: AlertSeverity.CRITICAL, labels: { team: 'a' } });
+  chart.registry.addCronJob({ name: 'team-b-sync', namespace: 'team-b', interval: Duration.hours(1), severity: AlertSeverity.INFO });
+  const labelSets = alertLabelSets(chart);
+
+  test('the label sets cover every alert, and every severity each job alert can have', () => {
+    const severities = (alertname: string) => new Set(labelSets.filter((l) => l.alertname === alertname).map((l) => l.severity));
+    for (const alertname of ['BatchJobFailure', 'BatchJobDurationHigh', 'BatchJobNotRunning', 'BatchCronJobNoRecentSuccess']) {
+      expect(severities(alertname), alertname).toEqual(new Set(['critical', 'warning', 'info']));
+    }
+    for (const alertname of ['BatchJobPushFailed', 'PushgatewayDown', 'PushgatewayPushesRejected']) expect(severities(alertname).size, alertname).toBe(1);
+    // The job alerts carry the job's own namespace and its static labels.
+    expect(labelSets).toContainEqual({ alertname: 'BatchJobFailure', job: 'team-import', namespace: 'team-b', severity: 'info' });
+    expect(labelSets).toContainEqual({ alertname: 'BatchCronJobNoRecentSuccess', cronjob: 'team-a-sync', namespace: 'team-a', severity: 'critical', team: 'a' });
+  });
 
   test.each(flavours ?? [])('$flavour: each alert reaches the receiver its severity calls for', ({ flavour, config }) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amtool-'));
     const configFile = path.join(dir, 'alertmanager.yaml');
     fs.writeFileSync(configFile, config);
-    const routed = rules.map((rule) => {
-      // Alertmanager sees the rule's labels, the alert name, and the namespace of the series.
-      const labels: Record<string, string> = { namespace: 'monitoring', ...rule.labels, alertname: rule.alert };
+    const routed = labelSets.map((labels) => {
       const args = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
       const out = spawnSync(amtoolBinary!, ['config', 'routes', 'test', `--config.file=${configFile}`, ...args], { encoding: 'utf8' });
       expect(out.status, out.stderr).toBe(0);
-      return { alert: `${rule.alert}{job=${labels.job ?? ''},severity=${labels.severity}}`, receiver: out.stdout.trim(), expected: expectedReceiver(flavour, labels) };
+      return { alert: `${labels.alertname}{${args.filter((a) => !a.startsWith('alertname=')).join(',')}}`, receiver: out.stdout.trim(), expected: expectedReceiver(flavour, labels) };
     });
     fs.rmSync(dir, { recursive: true, force: true });
     expect(routed.map((r) => `${r.alert} -> ${r.receiver}`)).toEqual(routed.map((r) => `${r.alert} -> ${r.expected}`));
-    // The set covers every severity a job alert can have.
-    expect(new Set(rules.map((r) => r.labels.severity))).toEqual(new Set(['critical', 'warning', 'info']));
   });
 });
 
@@ -78,6 +107,8 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !alertmanagerBinary |
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alertmanager-'));
   const chart = new BatchMonitoringChart(Testing.app(), 'alerting', {
     cleanupEnabled: false,
+    // The declarations are recorded as often as the alerts are evaluated, not every 2 minutes.
+    registry: { evaluationInterval: Duration.seconds(1) },
     alerts: { forDurations: { failure: NOW, durationHigh: NOW, notRunning: NOW, pushFailed: NOW, pushgatewayDown: NOW, pushesRejected: NOW } },
   });
   // Two teams' jobs whose failures differ in severity, and a third whose failure is only info.
@@ -92,7 +123,6 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !alertmanagerBinary |
   const args = (container.args as string[]).map((a) => a.replace('=/data/', `=${dir}/`));
   const endpoint = s.find('ServiceMonitor').spec.endpoints[0];
   const rules = s.all('PrometheusRule').flatMap((r) => r.spec.groups);
-  const ruleOf = (alert: string, job: string) => rules.flatMap((g: any) => g.rules).find((r: any) => r.alert === alert && r.labels.job === job);
   // kube-prometheus's own InfoInhibitor (kube-prometheus mixin, general.rules): it fires while an
   // info alert fires in a namespace without a warning or critical one, and silences info there.
   const infoInhibitor = {
@@ -165,6 +195,7 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !alertmanagerBinary |
       const info = find(alerts, 'BatchJobFailure', jobs.info.name);
       const inhibitor = find(alerts, 'InfoInhibitor', jobs.info.name);
       expect(info.labels.severity, flavour).toBe('info');
+      expect(info.labels.namespace, flavour).toBe(jobs.info.namespace);
       expect(info.status.inhibitedBy, flavour).toEqual([inhibitor.fingerprint]);
       expect(inhibitor.labels.namespace, flavour).toBe(info.labels.namespace);
       expect(inhibitor.receivers.map((r: any) => r.name), flavour).toEqual(['null']);
@@ -211,22 +242,21 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !alertmanagerBinary |
     expect(slow.description).toContain('10m 30s');
   });
 
-  // Needs job alerts labelled with their job's namespace (the alerts-core change): with the
-  // Pushgateway's namespace on both, the critical failure inhibits the warning one.
+  // Each alert carries its job's namespace and declared severity: with one namespace on both, the
+  // critical failure would inhibit the warning one.
   test('two jobs failing at once, one warning and one critical: both reach a receiver, neither inhibited', async () => {
     for (const [flavour, alerts] of await failTwoJobs()) {
       for (const job of [jobs.warning, jobs.critical]) {
         const alert = find(alerts, 'BatchJobFailure', job.name);
-        const rule = ruleOf('BatchJobFailure', job.name);
-        expect(alert.labels.severity).toBe(rule.labels.severity);
+        const declared = { namespace: job.namespace!, severity: job.severities!.failure! };
+        expect({ flavour, job: job.name, namespace: alert.labels.namespace, severity: alert.labels.severity }).toEqual({ flavour, job: job.name, ...declared });
         expect({ flavour, job: job.name, state: alert.status.state, inhibitedBy: alert.status.inhibitedBy, receivers: alert.receivers.map((r: any) => r.name) })
-          .toEqual({ flavour, job: job.name, state: 'active', inhibitedBy: [], receivers: [expectedReceiver(flavour, rule.labels)] });
+          .toEqual({ flavour, job: job.name, state: 'active', inhibitedBy: [], receivers: [expectedReceiver(flavour, declared)] });
       }
     }
   });
 
-  // Needs job alerts labelled with their job's namespace too: with the Pushgateway's namespace on
-  // all of them, the critical failure of another team's job inhibits the info one.
+  // The info job's namespace is its own: the critical failure of another team's job does not inhibit it.
   test('an info job alert is delivered, as context, while a warning of another name fires in its namespace', async () => {
     await failTwoJobs();
     // The info job's last run was also too slow: BatchJobDurationHigh, a warning, in its namespace.
@@ -235,6 +265,7 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !alertmanagerBinary |
       (alerts) => !!find(alerts, 'BatchJobDurationHigh', jobs.info.name) && find(alerts, 'BatchJobFailure', jobs.info.name)?.status.state === 'active');
     for (const [flavour, alerts] of byFlavour) {
       const info = find(alerts, 'BatchJobFailure', jobs.info.name);
+      expect({ state: info.status.state, inhibitedBy: info.status.inhibitedBy }, flavour).toEqual({ state: 'active', inhibitedBy: [] });
       expect(info.receivers.map((r: any) => r.name), flavour).toEqual([expectedReceiver(flavour, info.labels)]);
       expect(find(alerts, 'InfoInhibitor', jobs.info.name), flavour).toBeUndefined();
     }
