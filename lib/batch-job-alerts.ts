@@ -54,9 +54,10 @@ export interface BatchJobAlertsOptions {
    */
   readonly runbookBaseUrl?: string;
   /**
-   * How long the rules keep using the last scraped values of a Pushgateway group when the
-   * Pushgateway cannot be scraped (pod replaced, failed scrapes), so that such a gap neither resets
-   * a pending alert nor resolves a firing one. A deleted group keeps counting for this long.
+   * How long the rules keep using the last values of a job (its newest push, result and duration)
+   * when none of its series can be scraped (Pushgateway pod replaced, failed scrapes), so that such
+   * a gap neither resets a pending alert nor resolves a firing one; also how long `BatchJobPushFailed`
+   * keeps a group's last values.
    * @default Duration.minutes(10)
    */
   readonly scrapeGapTolerance?: Duration;
@@ -199,8 +200,15 @@ export class BatchJobAlerts extends Construct {
   private jobsGroup(): PrometheusRuleSpecGroups {
     const gw = this.gateway;
     const raw = (metric: string) => selector(metric, this.gatewayMatchers());
-    const last = (metric: string) => `last_over_time(${raw(metric)}[${toPrometheusDuration(this.gap)}])`;
     const own = (metric: string) => jobSeries(metric, gw);
+    // A record of the current series, or, for a job whose series are gone (Pushgateway pod replaced,
+    // failed scrapes), its last value for scrapeGapTolerance: the gap neither resets a pending
+    // alert nor resolves a firing one. Bridging the one series per job, not every raw series, keeps
+    // the cost per evaluation low.
+    const bridged = (metric: string, current: string[]) => [
+      ...current,
+      `or on (job) max by (job) (last_over_time(${own(metric)}[${toPrometheusDuration(this.gap)}]))`,
+    ];
     const memory = (metric: string) => `last_over_time(${own(metric)}[${toPrometheusDuration(RECORD_MEMORY)}])`;
     const up = this.ownSelector('up');
     const outageWindow = toPrometheusDuration(OUTAGE_WINDOW);
@@ -227,34 +235,34 @@ export class BatchJobAlerts extends Construct {
     return {
       name: `${this.prefix}.jobs`,
       rules: [
-        this.record(JOB_LAST_PUSH, [
+        this.record(JOB_LAST_PUSH, bridged(JOB_LAST_PUSH, [
           'max by (job) (',
-          `  ${last('push_time_seconds')}`,
+          `  ${raw('push_time_seconds')}`,
           '  and',
-          `  ${last('batch_job_success')}`,
+          `  ${raw('batch_job_success')}`,
           ')',
-        ]),
+        ])),
         // Of several groups or replicas with the newest push, a failure wins.
-        this.record(JOB_LAST_RUN_SUCCESS, [
+        this.record(JOB_LAST_RUN_SUCCESS, bridged(JOB_LAST_RUN_SUCCESS, [
           'min by (job) (',
-          `  ${last('batch_job_success')}`,
+          `  ${raw('batch_job_success')}`,
           '  and',
-          `  ${last('push_time_seconds')} == on (job) group_left () ${own(JOB_LAST_PUSH)}`,
+          `  ${raw('push_time_seconds')} == on (job) group_left () ${own(JOB_LAST_PUSH)}`,
           ')',
-        ]),
-        this.record(JOB_LAST_RUN_DURATION, [
+        ])),
+        this.record(JOB_LAST_RUN_DURATION, bridged(JOB_LAST_RUN_DURATION, [
           'max by (job) (',
-          `  ${last('batch_job_duration_seconds')}`,
+          `  ${raw('batch_job_duration_seconds')}`,
           '  and',
-          `  ${last('push_time_seconds')}`,
+          `  ${raw('push_time_seconds')}`,
           '    == on (job) group_left ()',
           '  max by (job) (',
-          `    ${last('push_time_seconds')}`,
+          `    ${raw('push_time_seconds')}`,
           '    and',
-          `    ${last('batch_job_duration_seconds')}`,
+          `    ${raw('batch_job_duration_seconds')}`,
           '  )',
           ')',
-        ]),
+        ])),
         // Remembered while the job stays declared, so that an outage of the Pushgateway, a
         // replaced pod without persistence, or a group deleted by the cleanup do not lose it.
         this.record(JOB_LAST_SUCCESS, [

@@ -4,7 +4,7 @@ import { BatchJob } from './batch-job';
 import { BatchJobAlerts, BatchJobAlertsOptions } from './batch-job-alerts';
 import { BatchJobsDashboard, BatchJobsDashboardOptions } from './batch-jobs-dashboard';
 import { CleanupCronJob, CleanupCronJobOptions } from './cleanup-cron-job';
-import { JobRegistry, RegisteredJob } from './job-registry';
+import { JobRegistry, JobRegistryOptions, RegisteredJob } from './job-registry';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { Pushgateway, PushgatewayProps } from './pushgateway';
 
@@ -20,6 +20,11 @@ export interface BatchMonitoringChartProps extends ChartProps {
    * @default - a Pushgateway with its defaults
    */
   readonly pushgateway?: PushgatewayProps;
+  /**
+   * Options of the job registry (how often the declarations are recorded).
+   * @default - the JobRegistry defaults
+   */
+  readonly registry?: JobRegistryOptions;
   /**
    * Options of the alerts (runbook links, `for` durations, ...).
    * @default - the BatchJobAlerts defaults, without runbook links
@@ -65,7 +70,7 @@ export class BatchMonitoringChart extends Chart {
     super(scope, id, { ...props, namespace: props.namespace ?? 'monitoring' });
     this.flavour = props.flavour ?? KubePrometheusFlavour.kubePrometheus();
     this.pushgateway = new Pushgateway(this, 'Pushgateway', { ...props.pushgateway, flavour: this.flavour });
-    this.registry = new JobRegistry(this, 'Jobs', { pushgateway: this.pushgateway, name: props.alerts?.name, flavour: this.flavour });
+    this.registry = new JobRegistry(this, 'Jobs', { ...props.registry, pushgateway: this.pushgateway, name: props.alerts?.name, flavour: this.flavour });
     this.alerts = new BatchJobAlerts(this, 'Alerts', { ...props.alerts, pushgateway: this.pushgateway, flavour: this.flavour, registry: this.registry });
     this.dashboard = new BatchJobsDashboard(this, 'Dashboard', { ...props.dashboard, pushgateway: this.pushgateway });
     if (props.cleanupEnabled ?? true) {

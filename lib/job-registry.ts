@@ -17,8 +17,20 @@ import { isPromLabelName, matcher, quoteLabelValue, selector } from './promql';
 import { IPushgateway } from './pushgateway';
 import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput } from './validation';
 
+/** Options of `JobRegistry` that do not depend on a Pushgateway (also the `registry` prop of `BatchMonitoringChart`). */
+export interface JobRegistryOptions {
+  /**
+   * How often Prometheus records the declarations. They change only when the app is deployed, so
+   * they need not be recorded at every evaluation of the alerts; the alerts see them as long as this
+   * is well below Prometheus's lookback delta (5 minutes). A new job is declared up to this much
+   * later than its rules load.
+   * @default Duration.minutes(2)
+   */
+  readonly evaluationInterval?: Duration;
+}
+
 /** Props for `JobRegistry`. */
-export interface JobRegistryProps {
+export interface JobRegistryProps extends JobRegistryOptions {
   /** The Pushgateway the jobs push to. */
   readonly pushgateway: IPushgateway;
   /**
@@ -78,6 +90,8 @@ const RESERVED_LABELS = ['alertname', 'job', 'severity', 'namespace', 'cronjob',
 // and with the object's metadata still below the 256 KiB (262,144 bytes) that client-side
 // `kubectl apply` can keep in its last-applied-configuration annotation.
 const GROUP_BYTES_PER_RULE = 200_000;
+// Prometheus's default `--query.lookback-delta`: how far back an instant selector finds a sample.
+const LOOKBACK_DELTA = Duration.minutes(5);
 
 /**
  * The one home of the batch jobs of a Pushgateway: each job is declared here once, with its name,
@@ -101,6 +115,7 @@ export class JobRegistry extends Construct {
   private readonly namespace: string;
   private readonly gateway: string;
   private readonly ruleLabels: Record<string, string>;
+  private readonly interval: string;
   private readonly _jobs = new Map<string, RegisteredJob>();
   private readonly _cronJobs = new Map<string, RegisteredCronJob>();
   // The groups of each PrometheusRule, in the order of `chunks`; `pack` refills them.
@@ -121,6 +136,13 @@ export class JobRegistry extends Construct {
     this.prefix = `${this.namespace}.${name}`;
     this.gateway = pushgatewayId(this.pushgateway);
     this.ruleLabels = { ...this.pushgateway.labels, ...(props.flavour ?? this.pushgateway.flavour).ruleLabels() };
+    const interval = props.evaluationInterval ?? Duration.minutes(2);
+    checkPositive(this, 'evaluationInterval', interval);
+    if (interval.toMilliseconds() > LOOKBACK_DELTA.toMilliseconds() / 2 || interval.toMilliseconds() % 1000 !== 0) {
+      throw invalidInput(this, 'evaluationInterval', interval.toHumanString(),
+        'use whole seconds, at most 2 minutes 30 seconds (half of Prometheus\'s 5-minute lookback delta), so that the alerts always see the declarations');
+    }
+    this.interval = toPrometheusDuration(interval);
   }
 
   /** The jobs declared so far, sorted by name. */
@@ -203,6 +225,7 @@ export class JobRegistry extends Construct {
     this._cronJobs.set(key, registered);
     this.insert({
       name: `${this.prefix}.cronjob.${cronJob.namespace}.${cronJob.name}`,
+      interval: this.interval,
       rules: [record(CRONJOB_DEADLINE, seconds(registered.deadline), {
         ...registered.labels,
         namespace: registered.namespace,
@@ -226,6 +249,7 @@ export class JobRegistry extends Construct {
       `label_replace(vector(${seconds(value)}), ${quoteLabelValue(THRESHOLD_LABEL)}, ${quoteLabelValue(name)}, "", "")`;
     return {
       name: `${this.prefix}.job.${job.name}`,
+      interval: this.interval,
       rules: [
         record(JOB_INFO, '1', {
           ...job.labels,

@@ -226,6 +226,8 @@ const CASES: BadInput[] = [
     c.alerts.addCronJob({ name: 'nightly', namespace: 'apps', interval: Duration.days(1) });
     c.alerts.addCronJob({ name: 'hourly', namespace: 'apps', interval: Duration.hours(1), severity: AlertSeverity.CRITICAL });
   }, path: 'test/Jobs', field: 'severity of CronJob "hourly"', value: 'critical', fix: /CronJob "nightly" in namespace "apps" has BatchCronJobNoRecentSuccess at warning/ },
+  { name: 'with declarations recorded too rarely for the alerts to see them', build: () => monitoring({ registry: { evaluationInterval: Duration.minutes(5) } }),
+    path: 'test/Jobs', field: 'evaluationInterval', value: '5 minutes', fix: /at most 2 minutes 30 seconds \(half of Prometheus's 5-minute lookback delta\)/ },
   { name: 'with a job registry namespace that is not a DNS label', build: () => { const c = monitoring(); new JobRegistry(c, 'More', { pushgateway: c.pushgateway, name: 'more', namespace: 'Team' }); },
     path: 'test/More', field: 'namespace', value: 'Team', fix: DNS_FIX },
 

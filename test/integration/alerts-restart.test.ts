@@ -20,6 +20,8 @@ function rulesWith(jobs: string[]): object[] {
   const chart = new BatchMonitoringChart(Testing.app(), 'restart', {
     cleanupEnabled: false,
     alerts: { forDurations: { notRunning: Duration.seconds(FOR) } },
+    // The declarations are recorded at the test's pace, not every 2 minutes.
+    registry: { evaluationInterval: Duration.seconds(1) },
   });
   for (const name of jobs) chart.addJob({ name, interval: Duration.seconds(20), grace: Duration.seconds(10), maxDuration: Duration.seconds(5) });
   return synth(chart).all('PrometheusRule').flatMap((r) => r.spec.groups);

@@ -27,6 +27,7 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary)('end to end: job, Pushg
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-'));
   const chart = new BatchMonitoringChart(Testing.app(), 'e2e', {
     cleanupEnabled: false,
+    registry: { evaluationInterval: Duration.seconds(1) },
     alerts: { forDurations: { failure: NOW, durationHigh: NOW, notRunning: NOW, pushFailed: NOW, pushgatewayDown: NOW, pushesRejected: NOW } },
   });
   chart.addJob({ name: 'e2e-backup', interval: Duration.hours(1), maxDuration: Duration.minutes(10) });
