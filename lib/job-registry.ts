@@ -13,7 +13,7 @@ import {
 } from './job-series';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
-import { isPromLabelName, matcher, quoteLabelValue, selector } from './promql';
+import { isPromLabelName, matcher, selector } from './promql';
 import { IPushgateway } from './pushgateway';
 import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput } from './validation';
 
@@ -245,8 +245,8 @@ export class JobRegistry extends Construct {
    */
   private jobGroup(job: RegisteredJob): PrometheusRuleSpecGroups {
     const own = { job: job.name, [PUSHGATEWAY_LABEL]: this.gateway };
-    const threshold = (name: Threshold, value: Duration) =>
-      `label_replace(vector(${seconds(value)}), ${quoteLabelValue(THRESHOLD_LABEL)}, ${quoteLabelValue(name)}, "", "")`;
+    // Constants: the cheapest rules to evaluate, one series each.
+    const threshold = (name: Threshold, value: Duration) => record(JOB_THRESHOLD, seconds(value), { ...own, [THRESHOLD_LABEL]: name });
     return {
       name: `${this.prefix}.job.${job.name}`,
       interval: this.interval,
@@ -259,11 +259,9 @@ export class JobRegistry extends Construct {
           [SEVERITY_LABELS.durationHigh]: job.severities.durationHigh!,
           [SEVERITY_LABELS.notRunning]: job.severities.notRunning!,
         }),
-        record(JOB_THRESHOLD, [
-          threshold(Threshold.INTERVAL, job.interval),
-          `or ${threshold(Threshold.DEADLINE, job.deadline)}`,
-          `or ${threshold(Threshold.MAX_DURATION, job.maxDuration)}`,
-        ].join('\n'), own),
+        threshold(Threshold.INTERVAL, job.interval),
+        threshold(Threshold.DEADLINE, job.deadline),
+        threshold(Threshold.MAX_DURATION, job.maxDuration),
         record(JOB_DECLARED, this.declaredExpr(job), own),
       ],
     };

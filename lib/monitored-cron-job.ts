@@ -61,9 +61,9 @@ const CA_DIR = '/etc/pushgateway-ca';
 
 /**
  * A Kubernetes CronJob (cdk8s-plus) for a batch job that reports to the Pushgateway: the job is
- * declared to the job registry once (the chart's, or one for a Pushgateway deployed elsewhere), every container gets `PUSHGATEWAY_URL` and `BATCH_JOB_NAME` (and,
- * with a Pushgateway web config, credentials from its Secret and its CA), the
- * pods are admitted by the Pushgateway's NetworkPolicy, and, when asked, each command is wrapped
+ * declared to the job registry once (the chart's, or one for a Pushgateway deployed elsewhere),
+ * every container gets `PUSHGATEWAY_URL` and `BATCH_JOB_NAME` (and, with a Pushgateway web config,
+ * credentials from its Secret and its CA), the pods are admitted by the Pushgateway's NetworkPolicy, and, when asked, each command is wrapped
  * so that the job pushes its outcome without a code change.
  */
 export class MonitoredCronJob extends CronJob {

@@ -24,7 +24,7 @@ describe('JobRegistry', () => {
     registry.addJob({ ...DAILY, labels: { team: 'bi' } });
     const rule = synth(chart).find('PrometheusRule', 'pushgateway-jobs');
     await expect(Yaml.stringify(rule)).toMatchFileSnapshot('__snapshots__/job-registry.k8s.yaml');
-    const [info, thresholds, declared] = groups(rule)['reports.pushgateway.job.daily-backup'];
+    const [info, interval, deadline, maxDuration, declared] = groups(rule)['reports.pushgateway.job.daily-backup'];
     expect(info).toMatchObject({
       record: 'batch_job:info',
       expr: '1',
@@ -34,11 +34,11 @@ describe('JobRegistry', () => {
       },
     });
     // 24h, plus the default grace of 2h (a quarter, capped), and 5m.
-    expect(thresholds.expr).toBe([
-      'label_replace(vector(86400), "threshold", "interval", "", "")',
-      'or label_replace(vector(93600), "threshold", "deadline", "", "")',
-      'or label_replace(vector(300), "threshold", "max_duration", "", "")',
-    ].join('\n'));
+    const own = { job: 'daily-backup', pushgateway: 'monitoring/pushgateway' };
+    expect(interval).toEqual({ record: 'batch_job:threshold_seconds', expr: '86400', labels: { ...own, threshold: 'interval' } });
+    expect(deadline).toEqual({ record: 'batch_job:threshold_seconds', expr: '93600', labels: { ...own, threshold: 'deadline' } });
+    expect(maxDuration).toEqual({ record: 'batch_job:threshold_seconds', expr: '300', labels: { ...own, threshold: 'max_duration' } });
+    expect(rule.spec.groups[0].interval).toBe('2m');
     expect(declared.expr).toBe('last_over_time(batch_job:declared_timestamp_seconds{pushgateway="monitoring/pushgateway",job="daily-backup"}[1h])\nor on () vector(time())');
   });
 
@@ -65,7 +65,7 @@ describe('JobRegistry', () => {
     // The job's alerts carry the CronJob's namespace; kube-state-metrics watches the CronJob.
     expect(g['reports.pushgateway.job.nightly-report'][0].labels.namespace).toBe('reports');
     // Declared at the first load of its rules, or at its CronJob's creation if that is later.
-    expect(g['reports.pushgateway.job.nightly-report'][2].expr)
+    expect(g['reports.pushgateway.job.nightly-report'][4].expr)
       .toContain('label_replace(max(kube_cronjob_created{namespace="reports",cronjob="nightly-report"}), "source", "cronjob", "", "")');
     expect(g['reports.pushgateway.cronjob.reports.nightly-report'][0]).toMatchObject({
       record: 'batch_cronjob:deadline_seconds', expr: '93600', labels: { namespace: 'reports', cronjob: 'nightly-report', severity: 'warning' },
