@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startPrometheus } from '../test/helpers/processes';
-import { backfillHistory, SCRAPE_SECONDS } from './bench/pushgateway-history';
+import { backfillHistory, SCRAPE_SECONDS, startLivePushgateway } from './bench/pushgateway-history';
 import { fleet, FleetJob, INTERVAL_CLASSES, IntervalClass, jobOfRule, libraryRules, naiveRules, RuleGroup } from './bench/rule-fleet';
 
 const ROOT = path.join(__dirname, '..');
@@ -16,9 +16,11 @@ const HEADING = '## Alert rule cost';
 const JOB_COUNTS = (process.env.BENCH_RULE_JOBS ?? '100,1000').split(',').map(Number);
 // A week plus the weekly jobs' grace (2h) plus a bit: the longest window a weekly job's rules may read.
 const HISTORY_SECONDS = 7 * 86_400 + 4 * 3600;
-const EVALUATION_INTERVAL_SECONDS = 15;
-const WARM_UP_CYCLES = 2;
-const MEASURED_CYCLES = 8;
+// kube-prometheus's (prometheus-operator's default).
+const EVALUATION_INTERVAL_SECONDS = 30;
+// Right after start, reading the backfilled blocks the first time, cycles take far longer.
+const WARM_UP_CYCLES = 4;
+const MEASURED_CYCLES = 6;
 const QUERY_CONCURRENCY = 2;
 
 process.env.PATH = `${path.join(ROOT, '.cache', 'debian-unstable', 'root', 'usr', 'bin')}${path.delimiter}${process.env.PATH ?? ''}`;
@@ -137,25 +139,35 @@ async function runFor(count: number): Promise<Run> {
   const { groups: library, targetLabels } = libraryRules(jobs);
   const naive = naiveRules(jobs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rules-'));
+  const pushgateway = await startLivePushgateway(jobs);
   try {
     const dataDir = path.join(dir, 'data');
     const aligned = (t: number) => Math.floor(t / SCRAPE_SECONDS) * SCRAPE_SECONDS;
     const started = Date.now();
     const historyEnd = aligned(started / 1000);
     log(`${count} jobs: backfilling ${HISTORY_SECONDS / 3600} h of history ...`);
-    let samples = await backfillHistory(dataDir, dir, jobs, targetLabels, historyEnd - HISTORY_SECONDS, historyEnd);
-    // The scrapes since the backfill started, so that the history ends now, when Prometheus starts.
+    let samples = await backfillHistory(dataDir, dir, pushgateway, targetLabels, historyEnd - HISTORY_SECONDS, historyEnd);
+    // The scrapes since the backfill started, so that the history reaches the moment Prometheus
+    // starts, and scrapes the rest live.
     const end = aligned(Date.now() / 1000);
-    if (end > historyEnd) samples += await backfillHistory(dataDir, dir, jobs, targetLabels, historyEnd + SCRAPE_SECONDS, end);
+    if (end > historyEnd) samples += await backfillHistory(dataDir, dir, pushgateway, targetLabels, historyEnd + SCRAPE_SECONDS, end);
     const backfillSeconds = (Date.now() - started) / 1000;
     log(`${count} jobs: ${samples.toLocaleString('en')} samples backfilled in ${backfillSeconds.toFixed(0)} s; starting Prometheus`);
-    const prometheus = await startPrometheus('prometheus', dir, { global: { evaluation_interval: `${EVALUATION_INTERVAL_SECONDS}s` } }, [...library, ...naive]);
+    const prometheus = await startPrometheus('prometheus', dir, {
+      global: { scrape_interval: `${SCRAPE_SECONDS}s`, evaluation_interval: `${EVALUATION_INTERVAL_SECONDS}s` },
+      // As kube-prometheus scrapes a Pushgateway through its ServiceMonitor (test/integration/end-to-end.test.ts).
+      scrape_configs: [{
+        job_name: targetLabels.service,
+        honor_labels: true,
+        static_configs: [{ targets: [pushgateway.address], labels: targetLabels }],
+      }],
+    }, [...library, ...naive]);
     try {
       log(`${count} jobs: (b) evaluation time, ${WARM_UP_CYCLES} cycles of warm-up, then ${MEASURED_CYCLES} cycles`);
       const { evaluation, missedIterations } = await measureEvaluation(prometheus.url, library, naive);
-      // Instant selectors look back 5 minutes: the naive rules must still have seen every job.
+      // The live scrapes went on: the naive rules saw every job.
       const seen = (await query(prometheus.url, 'count(batch_job_success)', Date.now() / 1000)).result[0]?.value[1];
-      if (Number(seen) !== count) throw new Error(`the history went stale during the measurement: ${seen} of ${count} jobs seen`);
+      if (Number(seen) !== count) throw new Error(`the naive rules saw ${seen} of ${count} jobs: the live scrapes failed`);
       const failures = (await query(prometheus.url, 'sum(prometheus_rule_evaluation_failures_total)', Date.now() / 1000)).result[0]?.value[1];
       log(`${count} jobs: (a) samples per rule at the end of the history`);
       const libraryCost = await measureSamples(prometheus.url, library, jobs, end);
@@ -169,6 +181,7 @@ async function runFor(count: number): Promise<Run> {
       await prometheus.stop();
     }
   } finally {
+    await pushgateway.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -212,34 +225,42 @@ ${runs.map((r) => `- ${r.jobs} jobs (${fleetOf(r)}): ${n(r.samples)} samples bac
 - Goal (issue 11): at 1000 jobs at most 1.5x the naive rules' evaluation time, and a weekly job
   costing about what an hourly one does.
 
-Method: \`scripts/bench-rules.ts\` (run with tsx). The fleet (scripts/bench/rule-fleet.ts): N jobs,
-a third each hourly, daily and weekly, with the library's default grace (15 min, 2 h, 2 h) given
-explicitly, start times spread over the interval, every run succeeding. The library's rules are the
-\`spec.groups\` of every PrometheusRule that a chart with one \`Pushgateway\` and one \`BatchJobAlerts\`
-with those N jobs (\`addJob\`) synthesizes, recording rules and alerts alike, taken as they are. The
-history (scripts/bench/pushgateway-history.ts) is what Prometheus scrapes every ${SCRAPE_SECONDS} s from a
-Pushgateway with \`honor_labels\`: per job \`push_time_seconds\`, \`push_failure_time_seconds\`,
-\`batch_job_success\`, \`batch_job_duration_seconds\` and \`batch_job_last_success_timestamp_seconds\` with
-the pushed \`job\` (the pushed empty \`instance\` is dropped, as Prometheus drops empty labels) and
-the target labels \`namespace\`, \`service\`, \`pod\`, \`endpoint\` and \`container\`, each value what the
-job's latest run pushed; plus the Pushgateway's \`up\`. It covers the ${HISTORY_SECONDS / 3600} hours up to the
-moment Prometheus starts (a week, the weekly jobs' grace and a bit), every series at every scrape:
-nothing is thinned out at 1000 jobs. It is written as OpenMetrics text one 18-hour window at a time
-(streamed to a file, then \`promtool tsdb create-blocks-from openmetrics --max-block-duration=18h\`,
-two windows backfilled at once), the last minutes right before Prometheus starts. 18-hour blocks are
-the largest Prometheus keeps as they are with its default retention, so no compaction runs while it
-is measured. Prometheus (127.0.0.1, a free port, a temporary data folder, stopped by PID) loads both
-sets from one rule file with \`evaluation_interval: ${EVALUATION_INTERVAL_SECONDS}s\`; the samples and evaluation time of a
-group that sets its own interval are scaled to ${EVALUATION_INTERVAL_SECONDS} s. One Prometheus for both, rather than one each, so that both see the same data,
-the same caches and the same neighbours at the same moments: Prometheus evaluates every group on its
-own goroutine at its own offset in the interval, so the two sets interleave through each cycle. After
-${WARM_UP_CYCLES} cycles of warm-up the script reads Prometheus's own /metrics once per cycle, ${MEASURED_CYCLES} times, while
-the history is fresh (instant selectors look back 5 minutes; the script checks that the naive rules
-still see every job at the end). Then every rule's expression is run as an instant query at the end
-of the history with \`stats=all\`. A rule counts for a job when its \`job\` label or a \`job="..."\`
-matcher names that job; the samples of the rules about no single job (the Pushgateway's own alerts,
-or rules over all jobs) are shared evenly by all jobs. A recording rule that reads its own earlier
-output finds none in that query (the history has none): it is counted as on its first cycle.
+Method (\`scripts/bench-rules.ts\`, run with tsx):
+
+- The fleet (scripts/bench/rule-fleet.ts): N jobs, a third each hourly, daily and weekly, with the
+  library's default grace (15 min, 2 h, 2 h) given explicitly, start times spread over the interval,
+  every run succeeding. The library's rules are the \`spec.groups\` of every PrometheusRule that a
+  chart with one \`Pushgateway\` and one \`BatchJobAlerts\` with those N jobs (\`addJob\`) synthesizes,
+  recording rules and alerts alike, as they are.
+- The data (scripts/bench/pushgateway-history.ts) is what Prometheus scrapes every ${SCRAPE_SECONDS} s from a
+  Pushgateway with \`honor_labels\`: per job \`push_time_seconds\`, \`push_failure_time_seconds\`,
+  \`batch_job_success\`, \`batch_job_duration_seconds\` and \`batch_job_last_success_timestamp_seconds\`,
+  labelled with the pushed \`job\` (the pushed empty \`instance\` is dropped, as Prometheus drops empty
+  labels) and the target labels \`namespace\`, \`service\`, \`pod\`, \`endpoint\` and \`container\`, each
+  value what the job's latest run pushed; plus the Pushgateway's \`up\`. ${HISTORY_SECONDS / 3600} hours of it (a week, the
+  weekly jobs' grace and a bit) up to the moment Prometheus starts are backfilled, every series at
+  every scrape, nothing thinned out at 1000 jobs: written as OpenMetrics text one 18-hour window at a
+  time (streamed to a file, then \`promtool tsdb create-blocks-from openmetrics --max-block-duration=18h\`,
+  two windows at once, each file deleted once backfilled). 18-hour blocks are the largest Prometheus
+  keeps as they are with its default retention, so it does not compact them while it is measured.
+  From then on Prometheus scrapes the same values live from the script's own /metrics (a stand-in
+  for the Pushgateway, so that the data stays current however long the measurement takes).
+- One Prometheus (127.0.0.1, a free port, a temporary data folder, stopped by PID) loads both sets
+  from one rule file with \`evaluation_interval: ${EVALUATION_INTERVAL_SECONDS}s\` (kube-prometheus's); the samples and the
+  evaluation time of a group that sets its own interval are scaled to ${EVALUATION_INTERVAL_SECONDS} s. One Prometheus for
+  both, rather than one each, so that both sets see the same data, the same caches and the same
+  neighbours at the same moments: Prometheus evaluates every group on its own goroutine at its own
+  offset in the interval, so the two sets interleave through each cycle. A group's duration is wall
+  time: groups that overlap slow each other down, so a costly set also inflates the other set's
+  durations a little, and its own more.
+- Evaluation time: after ${WARM_UP_CYCLES} cycles of warm-up (the first cycles after start, reading the backfilled
+  blocks for the first time, take many times longer), the script reads Prometheus's own /metrics once
+  per cycle, ${MEASURED_CYCLES} times, and checks at the end that the naive rules saw every job.
+- Samples: every rule's expression is run as an instant query at the end of the backfilled history
+  with \`stats=all\`. A rule counts for a job when its \`job\` label or a \`job="..."\` matcher names
+  that job; the samples of the rules about no single job (the Pushgateway's own alerts, or rules over
+  all jobs) are shared evenly by all jobs. A recording rule that reads its own earlier output finds
+  none in that query (the history has none): it is counted as on its first cycle.
 
 Machine: ${host}. It is shared with other work while the benchmark runs, so the evaluation times are
 noisy; the sample counts are exact, and the ratio compares two sets evaluated through the same cycles.
