@@ -7,8 +7,9 @@
 //   4. start-up cost of each dependency
 //   5. `npm run synth` end to end, and where its time goes
 //   then the alert rule cost on a real Prometheus (scripts/bench-rules.ts, its own section)
-// Writes docs/benchmarks.md: this script owns everything but the sections of the other two scripts,
-// which it keeps and lets them rewrite. BENCH_CLEANUP=0 skips part 3, BENCH_RULES=0 the rule cost.
+// Writes docs/benchmarks.md: this script owns everything but the sections of the other benchmark
+// scripts (KEPT_HEADINGS), which it keeps as they are and lets them rewrite. BENCH_CLEANUP=0 skips
+// part 3, BENCH_RULES=0 the rule cost.
 
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -18,8 +19,8 @@ const { parseAllDocuments } = require('yaml');
 
 const ROOT = path.join(__dirname, '..');
 const FILE = path.join(ROOT, 'docs', 'benchmarks.md');
-// Sections written by scripts/bench-cleanup.js and scripts/bench-rules.ts.
-const KEPT_HEADINGS = ['## pushgateway-cleanup', '## Alert rule cost'];
+// Sections written by scripts/bench-cleanup.js, scripts/bench-ha.ts and scripts/bench-rules.ts.
+const KEPT_HEADINGS = ['## pushgateway-cleanup', '## Pushes through a Pushgateway restart', '## Alert rule cost'];
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const SCALE_ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 5);
 const JOB_COUNTS = [10, 100, 1000];
