@@ -6,8 +6,10 @@
 //   3. the cleanup benchmark (scripts/bench-cleanup.js, which owns its own section)
 //   4. start-up cost of each dependency
 //   5. `npm run synth` end to end, and where its time goes
-// Writes docs/benchmarks.md: this script owns everything but the `## pushgateway-cleanup` section,
-// which it keeps and lets scripts/bench-cleanup.js rewrite. BENCH_CLEANUP=0 skips part 3.
+//   then the alert rule cost on a real Prometheus (scripts/bench-rules.ts, its own section)
+// Writes docs/benchmarks.md: this script owns everything but the sections of the other benchmark
+// scripts (KEPT_HEADINGS), which it keeps as they are and lets them rewrite. BENCH_CLEANUP=0 skips
+// part 3, BENCH_RULES=0 the rule cost.
 
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -17,7 +19,8 @@ const { parseAllDocuments } = require('yaml');
 
 const ROOT = path.join(__dirname, '..');
 const FILE = path.join(ROOT, 'docs', 'benchmarks.md');
-const CLEANUP_HEADING = '## pushgateway-cleanup';
+// Sections written by scripts/bench-cleanup.js, scripts/bench-ha.ts and scripts/bench-rules.ts.
+const KEPT_HEADINGS = ['## pushgateway-cleanup', '## Pushes through a Pushgateway restart', '## Alert rule cost'];
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const SCALE_ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 5);
 const JOB_COUNTS = [10, 100, 1000];
@@ -200,7 +203,9 @@ function report({ a, b, d, e, host }) {
 
 What the library costs, written by the scripts themselves: \`npm run bench\` writes parts 1, 2, 4
 and 5 below, then runs part 3, the cleanup benchmark (\`scripts/bench-cleanup.js\`, also
-\`npm run bench:cleanup\`), which rewrites only the last section, \`pushgateway-cleanup\`.
+\`npm run bench:cleanup\`), which rewrites only its section, \`pushgateway-cleanup\`, and last the
+alert rule cost (\`scripts/bench-rules.ts\`, also \`npm run bench:rules\`), which rewrites only its
+section, \`Alert rule cost\`.
 Machine: ${host}. It is shared with other
 work while the benchmarks run, so absolute times are noisy: contestants alternate round by round,
 and only ratios between numbers of the same run are compared.
@@ -324,12 +329,11 @@ function main() {
     log('5. npm run synth end to end');
     const e = partEndToEnd(out);
     const existing = fs.existsSync(FILE) ? fs.readFileSync(FILE, 'utf8') : '';
-    const at = existing.indexOf(CLEANUP_HEADING);
-    const cleanup = at === -1 ? '' : existing.slice(at, existing.indexOf('\n## ', at + 1) === -1 ? undefined : existing.indexOf('\n## ', at + 1) + 1);
+    const kept = existing.split(/^(?=## )/m).filter((section) => KEPT_HEADINGS.some((h) => section.startsWith(h)));
     const text = report({ a, b, d, e, host });
     fs.mkdirSync(path.dirname(FILE), { recursive: true });
-    // Part 3, the cleanup, is the last section; bench-cleanup.js rewrites it below.
-    fs.writeFileSync(FILE, cleanup ? `${text.trimEnd()}\n\n${cleanup.trimEnd()}\n` : text);
+    // The other scripts' sections follow this script's, as they were; they rewrite them below.
+    fs.writeFileSync(FILE, [text, ...kept].map((section) => section.trimEnd()).join('\n\n') + '\n');
     log(`written to ${path.relative(process.cwd(), FILE)}`);
   } finally {
     for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
@@ -339,6 +343,14 @@ function main() {
     const r = spawnSync(process.execPath, [path.join(__dirname, 'bench-cleanup.js')], { stdio: 'inherit' });
     if (r.status !== 0) {
       log('bench-cleanup failed: its section of docs/benchmarks.md is left as it was');
+      process.exitCode = 1;
+    }
+  }
+  if (process.env.BENCH_RULES !== '0') {
+    log('the alert rule cost (scripts/bench-rules.ts)');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bench-rules.ts')], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) {
+      log('bench-rules failed: its section of docs/benchmarks.md is left as it was');
       process.exitCode = 1;
     }
   }
