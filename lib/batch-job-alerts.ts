@@ -14,7 +14,7 @@ import {
 } from './job-series';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
-import { matcher, quoteLabelValue, selector } from './promql';
+import { lastOverTime, matcher, quoteLabelValue, selector } from './promql';
 import { IPushgateway } from './pushgateway';
 import { refuseDuplicateObjects } from './unique-objects';
 import { checkDnsLabel, checkPositive, invalidInput } from './validation';
@@ -209,9 +209,9 @@ export class BatchJobAlerts extends Construct {
     // the cost per evaluation low.
     const bridged = (metric: string, current: string[]) => [
       ...current,
-      `or on (job) max by (job) (last_over_time(${own(metric)}[${toPrometheusDuration(this.gap)}]))`,
+      `or on (job) max by (job) ${lastOverTime(own(metric), this.gap)}`,
     ];
-    const memory = (metric: string) => `last_over_time(${own(metric)}[${toPrometheusDuration(RECORD_MEMORY)}])`;
+    const memory = (metric: string) => lastOverTime(own(metric), RECORD_MEMORY);
     const up = this.ownSelector('up');
     const outageWindow = toPrometheusDuration(OUTAGE_WINDOW);
     const deadline = thresholdSeries(gw, Threshold.DEADLINE);
@@ -342,7 +342,7 @@ export class BatchJobAlerts extends Construct {
   /** The alerts about the Pushgateway itself and about pushes to any of its groups. */
   private gatewayGroup(): PrometheusRuleSpecGroups {
     const gateway = this.gateway;
-    const last = (metric: string) => `last_over_time(${selector(metric, this.gatewayMatchers())}[${toPrometheusDuration(this.gap)}])`;
+    const last = (metric: string) => lastOverTime(selector(metric, this.gatewayMatchers()), this.gap);
     const up = this.ownSelector('up');
     const rejected = this.ownSelector('pushgateway_http_requests_total', [matcher('handler', 'push'), matcher('code', '4..', '=~')]);
     const window = toPrometheusDuration(REJECTED_PUSH_WINDOW);

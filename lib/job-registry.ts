@@ -13,7 +13,7 @@ import {
 } from './job-series';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
-import { isPromLabelName, matcher, selector } from './promql';
+import { isPromLabelName, lastOverTime, matcher, selector } from './promql';
 import { IPushgateway } from './pushgateway';
 import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput } from './validation';
 
@@ -268,7 +268,7 @@ export class JobRegistry extends Construct {
   }
 
   private declaredExpr(job: RegisteredJob): string {
-    const firstLoad = `last_over_time(${jobSeries(JOB_DECLARED, this.gateway, [matcher('job', job.name)])}[${toPrometheusDuration(RECORD_MEMORY)}])\nor on () vector(time())`;
+    const firstLoad = `${lastOverTime(jobSeries(JOB_DECLARED, this.gateway, [matcher('job', job.name)]), RECORD_MEMORY)}\nor on () vector(time())`;
     if (job.cronJob === undefined) return firstLoad;
     // The later of the two; the label keeps the CronJob's series apart from the first-load one in the union.
     const created = `max(${selector('kube_cronjob_created', [matcher('namespace', job.namespace), matcher('cronjob', job.cronJob)])})`;

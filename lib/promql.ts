@@ -1,3 +1,6 @@
+import { Duration } from 'cdk8s';
+import { toPrometheusDuration } from './prometheus-duration';
+
 /**
  * The one place that turns values into PromQL text. Every label value goes through
  * `quoteLabelValue`, so no job name or label can break out of its string and inject PromQL.
@@ -66,4 +69,19 @@ function balancedOr(terms: string[]): string {
   if (terms.length <= 8) return terms.join(' or ');
   const half = Math.ceil(terms.length / 2);
   return `(${balancedOr(terms.slice(0, half))}) or (${balancedOr(terms.slice(half))})`;
+}
+
+/** Longest subquery step of `lastOverTime`: below Prometheus's default lookback (5m), so no gap between steps goes unseen. */
+const MAX_LAST_STEP_MS = 4 * 60_000;
+
+/**
+ * The value of `series` at its newest sample within `window`, like `last_over_time(series[window])`,
+ * reading about a dozen samples per series however long the window, instead of one per scrape or
+ * evaluation in it: the newest sample of the last step, else a subquery at that step. A series that
+ * went quiet keeps its last sample, which the step at or after it still sees, so nothing is lost.
+ */
+export function lastOverTime(series: string, window: Duration): string {
+  const stepMs = Math.min(MAX_LAST_STEP_MS, Math.max(1000, Math.floor(window.toMilliseconds() / 12 / 1000) * 1000));
+  const step = toPrometheusDuration(Duration.millis(stepMs));
+  return `(last_over_time(${series}[${step}]) or last_over_time(${series}[${toPrometheusDuration(window)}:${step}]))`;
 }

@@ -72,9 +72,11 @@ describe('BatchJobAlerts', () => {
 
   it('has no range selector whose window depends on a job\'s interval', () => {
     const rule = synth(chartWithJobs({ alerts: { scrapeGapTolerance: Duration.minutes(3) } })).find('PrometheusRule', 'pushgateway-rules');
-    const windows = new Set([...JSON.stringify(rule.spec).matchAll(/\[(\w+)\]/g)].map((m) => m[1]));
-    // The scrape gap tolerance, the records' memory, the outage window and the rejected-push window.
-    expect([...windows].sort()).toEqual(['1h', '3m', '5m']);
+    const ranges = [...JSON.stringify(rule.spec).matchAll(/\[(\w+)(?::(\w+))?\]/g)];
+    // Windows: the scrape gap tolerance, the records' memory, the outage window and the rejected-push
+    // window. Subquery steps: a twelfth of the gap tolerance and of the memory (at most 4m).
+    expect([...new Set(ranges.map((m) => m[1]))].sort()).toEqual(['15s', '1h', '3m', '4m', '5m']);
+    expect([...new Set(ranges.filter((m) => m[2]).map((m) => `${m[1]}:${m[2]}`))].sort()).toEqual(['1h:4m', '3m:15s']);
   });
 
   it('takes the newest push across groups and replicas: no target label of a replica reaches a job alert', () => {
@@ -84,7 +86,7 @@ describe('BatchJobAlerts', () => {
       expect(r[name][0].labels).toEqual({ pushgateway: 'monitoring/pushgateway' });
     }
     expect(r['batch_job:last_success_timestamp_seconds'][0].expr)
-      .toContain('last_over_time(batch_job:last_success_timestamp_seconds{pushgateway="monitoring/pushgateway"}[1h]) and on (job) batch_job:info');
+      .toContain('(last_over_time(batch_job:last_success_timestamp_seconds{pushgateway="monitoring/pushgateway"}[4m]) or last_over_time(batch_job:last_success_timestamp_seconds{pushgateway="monitoring/pushgateway"}[1h:4m])) and on (job) batch_job:info');
   });
 
   it('scopes the gateway alerts to the Pushgateway\'s scrape job and namespace, and adds PushgatewayReplicaDown with replicas', () => {
@@ -146,7 +148,7 @@ describe('BatchJobAlerts', () => {
     expect(r.PushgatewayDown[0].for).toBe('1m');
     expect(r.BatchJobNotRunning[0].for).toBe('5m');
     const jobRecords = records(synth(chart).find('PrometheusRule', 'pushgateway-rules'));
-    expect(jobRecords['batch_job:last_run_success'][0].expr).toContain('[3m]');
+    expect(jobRecords['batch_job:last_run_success'][0].expr).toContain('[3m:15s]');
   });
 
   it('gives two BatchJobAlerts in one chart distinct objects and group names', () => {

@@ -39,7 +39,8 @@ describe('JobRegistry', () => {
     expect(deadline).toEqual({ record: 'batch_job:threshold_seconds', expr: '93600', labels: { ...own, threshold: 'deadline' } });
     expect(maxDuration).toEqual({ record: 'batch_job:threshold_seconds', expr: '300', labels: { ...own, threshold: 'max_duration' } });
     expect(rule.spec.groups[0].interval).toBe('2m');
-    expect(declared.expr).toBe('last_over_time(batch_job:declared_timestamp_seconds{pushgateway="monitoring/pushgateway",job="daily-backup"}[1h])\nor on () vector(time())');
+    const self = 'batch_job:declared_timestamp_seconds{pushgateway="monitoring/pushgateway",job="daily-backup"}';
+    expect(declared.expr).toBe(`(last_over_time(${self}[4m]) or last_over_time(${self}[1h:4m]))\nor on () vector(time())`);
   });
 
   it('resolves every default once: grace, deadline, namespace and severities', () => {

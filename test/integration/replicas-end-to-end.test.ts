@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Duration, Testing } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BatchMonitoringChart, PushgatewayVolumeAccessMode } from '../../lib';
+import { BatchMonitoringChart } from '../../lib';
 import { findBinary } from '../helpers/binaries';
 import { RunningProcess, startPrometheus, startPushgateway } from '../helpers/processes';
 import { synth } from '../helpers/synth';
@@ -39,9 +39,7 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary)('end to end with two Pu
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-ha-'));
   const chart = new BatchMonitoringChart(Testing.app(), 'e2e-ha', {
     cleanupEnabled: false,
-    // A ReadWriteMany volume lets `replicas: 2` through on branches without the StatefulSet mode;
-    // the rules are the same either way (they read only the replica count).
-    pushgateway: { replicas: 2, persistenceAccessMode: PushgatewayVolumeAccessMode.READ_WRITE_MANY },
+    pushgateway: { replicas: 2 },
     registry: { evaluationInterval: Duration.seconds(1) },
     alerts: {
       forDurations: {
@@ -51,9 +49,7 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary)('end to end with two Pu
   });
   chart.addJob({ name: JOB, interval: Duration.hours(1), maxDuration: Duration.minutes(5) });
   const s = synth(chart);
-  // The StatefulSet of the HA mode, or the Deployment where that mode is not there.
-  const workload = s.all('StatefulSet')[0] ?? s.find('Deployment');
-  const container = workload.spec.template.spec.containers[0];
+  const container = s.find('StatefulSet').spec.template.spec.containers[0];
   const endpoint = s.find('ServiceMonitor').spec.endpoints[0];
   const rules = s.all('PrometheusRule').flatMap((r) => r.spec.groups);
   const { name: service, namespace } = chart.pushgateway;
