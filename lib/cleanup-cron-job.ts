@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import { Cron, Duration, Size } from 'cdk8s';
 import {
-  ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, EnvValue, ImagePullPolicy,
+  ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, ImagePullPolicy,
   Secret, Volume,
 } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { basicAuthEnv, DROP_ALL, useRuntimeDefaultSeccomp } from './cron-job-pod';
+import { basicAuthEnv, DROP_ALL, pushgatewayUrlEnv, useRuntimeDefaultSeccomp } from './cron-job-pod';
 import { cronPeriod } from './cron-period';
 import { packageFilePath } from './package-file';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels } from './object-labels';
@@ -298,7 +298,7 @@ export class CleanupCronJob extends Construct {
     if (props.registry) this.declareTo(props.registry, namespace);
     const url = props.url ?? pushgateway.url;
     // Each replica has groups of its own: with replicas, the program cleans every one (PUSHGATEWAY_URLS).
-    const replicaUrls = props.url === undefined && pushgateway.replicas > 1 ? pushgateway.replicaUrls : undefined;
+    const everyReplica = props.url === undefined && pushgateway.replicas > 1;
     // A Pushgateway with a web config tells its clients which Secrets to authenticate and verify with.
     const { username, password, ca } = pushgateway.clientAuth;
     const basicAuth = props.basicAuth ?? (username && password
@@ -326,7 +326,7 @@ export class CleanupCronJob extends Construct {
     });
 
     this.args = [
-      ...(replicaUrls ? [] : [`--url=${url}`]),
+      ...(everyReplica ? [] : [`--url=${url}`]),
       `--max-age=${toPrometheusDuration(this.maxAge)}`,
       ...this.jobs.map((job) => `--job=${job}`),
       ...this.excludeJobs.map((job) => `--exclude-job=${job}`),
@@ -356,8 +356,8 @@ export class CleanupCronJob extends Construct {
         imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
         command: ['node', `${PROGRAM_DIR}/${PROGRAM}`],
         args: this.args,
-        envVariables: replicaUrls || basicAuth ? {
-          ...(replicaUrls ? { PUSHGATEWAY_URL: EnvValue.fromValue(url), PUSHGATEWAY_URLS: EnvValue.fromValue(replicaUrls.join(',')) } : {}),
+        envVariables: everyReplica || basicAuth ? {
+          ...(everyReplica ? pushgatewayUrlEnv(pushgateway) : {}),
           ...(basicAuth ? basicAuthEnv(this,
             { secretName: basicAuth.secretName, key: basicAuth.usernameKey ?? 'username' },
             { secretName: basicAuth.secretName, key: basicAuth.passwordKey ?? 'password' }) : {}),

@@ -1,6 +1,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { Capability, CronJob, EnvValue, ISecret, Secret } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { IPushgateway } from './pushgateway';
 import { SecretKeyReference } from './pushgateway-web-config';
 
 /**
@@ -16,6 +17,17 @@ export function useRuntimeDefaultSeccomp(cronJob: CronJob): void {
   ApiObject.of(cronJob).addJsonPatch(
     JsonPatch.add('/spec/jobTemplate/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
   );
+}
+
+/**
+ * `PUSHGATEWAY_URL` (the Service) and, with replicas, `PUSHGATEWAY_URLS` (one URL per replica):
+ * replicas do not replicate, so every pusher writes to each.
+ */
+export function pushgatewayUrlEnv(pushgateway: IPushgateway): Record<string, EnvValue> {
+  return {
+    PUSHGATEWAY_URL: EnvValue.fromValue(pushgateway.url),
+    ...(pushgateway.replicas > 1 ? { PUSHGATEWAY_URLS: EnvValue.fromValue(pushgateway.replicaUrls.join(',')) } : {}),
+  };
 }
 
 /** `PUSHGATEWAY_USERNAME` and `PUSHGATEWAY_PASSWORD` from Secret keys, never as values. */

@@ -2,7 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import { ConfigMap, Container, ContainerProps, ContainerResources, Cpu, CronJob, CronJobProps, EnvValue, ImagePullPolicy, Secret, Volume } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { BatchMonitoringChart } from './batch-monitoring-chart';
-import { basicAuthEnv, DROP_ALL, useRuntimeDefaultSeccomp } from './cron-job-pod';
+import { basicAuthEnv, DROP_ALL, pushgatewayUrlEnv, useRuntimeDefaultSeccomp } from './cron-job-pod';
 import { cronPeriod } from './cron-period';
 import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { readPackageFile } from './package-file';
@@ -146,9 +146,7 @@ export class MonitoredCronJob extends CronJob {
     const { username, password, ca } = this.pushgateway.clientAuth;
     const envVariables = {
       ...cont.envVariables,
-      PUSHGATEWAY_URL: EnvValue.fromValue(this.pushgateway.url),
-      // With replicas, every pusher writes to every replica (they do not replicate).
-      ...(this.pushgateway.replicas > 1 ? { PUSHGATEWAY_URLS: EnvValue.fromValue(this.pushgateway.replicaUrls.join(',')) } : {}),
+      ...pushgatewayUrlEnv(this.pushgateway),
       BATCH_JOB_NAME: EnvValue.fromValue(this.job.name),
       ...(username && password ? basicAuthEnv(this, username, password) : {}),
       ...(ca ? { PUSHGATEWAY_CA_FILE: EnvValue.fromValue(`${CA_DIR}/${ca.key}`) } : {}),

@@ -25,50 +25,10 @@ export function matcher(name: string, value: string, op: '=' | '!=' | '=~' | '!~
   return `${name}${op}${quoteLabelValue(value)}`;
 }
 
-/** A regex that matches exactly one of `values`, for `=~` matchers. */
-export function anyOf(values: string[]): string {
-  return values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
-}
-
 /** A vector selector: `metric{a="b",c="d"}`, with matchers in the given order. */
 export function selector(metric: string, matchers: string[] = []): string {
   if (!METRIC_NAME.test(metric)) throw new Error(`invalid Prometheus metric name ${JSON.stringify(metric)}`);
   return matchers.length === 0 ? metric : `${metric}{${matchers.join(',')}}`;
-}
-
-/** Matchers for every entry of `labels`, sorted by label name for stable output. */
-export function equalityMatchers(labels: Record<string, string>): string[] {
-  return Object.keys(labels).sort().map((k) => matcher(k, labels[k]));
-}
-
-/**
- * An instant vector that gives every `label` value of `metric` a constant of its own, e.g. each
- * job's interval in seconds, to compare or divide by with `on (label)`:
- * `3600 * group by (job) (m{job=~"a|b"}) or 86400 * group by (job) (m{job=~"c"})`. Label values
- * that share a constant share one term, so the expression grows by one regex alternative per
- * label value rather than one term per value. With no entries it selects nothing.
- */
-export function constantByLabel(metric: string, label: string, constants: Record<string, number>): string {
-  const byValue = new Map<number, string[]>();
-  for (const labelValue of Object.keys(constants)) {
-    const value = constants[labelValue];
-    if (!Number.isFinite(value)) throw new Error(`constant for ${label}=${JSON.stringify(labelValue)} is not a finite number: ${value}`);
-    byValue.set(value, [...(byValue.get(value) ?? []), labelValue]);
-  }
-  if (byValue.size === 0) return `group by (${label}) (${selector(metric, [matcher(label, '.*', '!~')])})`;
-  return balancedOr([...byValue.keys()].sort((a, b) => a - b)
-    .map((value) => `${value} * group by (${label}) (${selector(metric, [matcher(label, anyOf(byValue.get(value)!.sort()), '=~')])})`));
-}
-
-/**
- * `a or b or c ...` nested as a balanced tree of parenthesized halves: a flat chain of a few hundred
- * terms is a tree too deep for parsers such as Grafana's (lezer-promql gives up near 200). Equal to
- * the flat chain when the terms select disjoint series.
- */
-function balancedOr(terms: string[]): string {
-  if (terms.length <= 8) return terms.join(' or ');
-  const half = Math.ceil(terms.length / 2);
-  return `(${balancedOr(terms.slice(0, half))}) or (${balancedOr(terms.slice(half))})`;
 }
 
 /** Longest subquery step of `lastOverTime`: below Prometheus's default lookback (5m), so no gap between steps goes unseen. */
