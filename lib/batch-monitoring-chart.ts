@@ -6,7 +6,8 @@ import { BatchJobsDashboard, BatchJobsDashboardOptions } from './batch-jobs-dash
 import { CleanupCronJob, CleanupCronJobOptions } from './cleanup-cron-job';
 import { JobRegistry, JobRegistryOptions, RegisteredJob } from './job-registry';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
-import { Pushgateway, PushgatewayProps } from './pushgateway';
+import { Pushgateway } from './pushgateway';
+import { PushgatewayProps } from './pushgateway-props';
 
 /** Props for `BatchMonitoringChart`. */
 export interface BatchMonitoringChartProps extends ChartProps {

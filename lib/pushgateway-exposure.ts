@@ -1,0 +1,67 @@
+import { k8s, ServiceType } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { PushgatewayPeer } from './pushgateway-peer';
+import { HEADLESS_LABEL, PUSHER_LABEL, ResolvedPushgateway } from './pushgateway-resolve';
+import { PushgatewayIngress } from './pushgateway-web-config';
+
+// How clients reach the Pushgateway: its Service, the headless Service that names each replica,
+// an Ingress, and the NetworkPolicy that admits Prometheus and the pushers only.
+
+export function addService(scope: Construct, r: ResolvedPushgateway): k8s.KubeService {
+  return new k8s.KubeService(scope, 'Service', {
+    metadata: { ...r.metadata(r.name), annotations: r.props.serviceAnnotations },
+    spec: { type: r.props.serviceType ?? ServiceType.CLUSTER_IP, selector: r.selectorLabels, ports: servicePorts(r) },
+  });
+}
+
+/** The Service that gives each replica of the StatefulSet its address. */
+export function addHeadlessService(scope: Construct, r: ResolvedPushgateway): k8s.KubeService {
+  return new k8s.KubeService(scope, 'HeadlessService', {
+    metadata: r.metadata(r.headlessName, { [HEADLESS_LABEL]: 'true' }),
+    spec: { clusterIp: 'None', selector: r.selectorLabels, ports: servicePorts(r) },
+  });
+}
+
+export function addIngress(scope: Construct, r: ResolvedPushgateway, ingress: PushgatewayIngress): k8s.KubeIngress {
+  return new k8s.KubeIngress(scope, 'Ingress', {
+    metadata: { ...r.metadata(r.name), annotations: ingress.annotations },
+    spec: {
+      ingressClassName: ingress.className,
+      tls: ingress.tlsSecretName ? [{ hosts: [ingress.host], secretName: ingress.tlsSecretName }] : undefined,
+      rules: [{
+        host: ingress.host,
+        http: {
+          paths: [{
+            path: r.routePrefix || '/',
+            pathType: 'Prefix',
+            backend: { service: { name: r.name, port: { name: r.ports[0].name } } },
+          }],
+        },
+      }],
+    },
+  });
+}
+
+/** Admits Prometheus, the pushers and the ingress controller to the Pushgateway's ports, and nobody else. */
+export function addNetworkPolicy(scope: Construct, r: ResolvedPushgateway): k8s.KubeNetworkPolicy {
+  const pushers = [
+    ...r.props.pushers ?? [PushgatewayPeer.podsWithLabels({ [PUSHER_LABEL]: 'true' })],
+    ...r.props.ingress?.controllerPeers ?? [],
+  ];
+  const prometheus = PushgatewayPeer.podsWithLabels(r.flavour.prometheusPodLabels(), r.flavour.namespace);
+  return new k8s.KubeNetworkPolicy(scope, 'NetworkPolicy', {
+    metadata: r.metadata(r.name),
+    spec: {
+      podSelector: { matchLabels: r.selectorLabels },
+      policyTypes: ['Ingress'],
+      ingress: [{
+        from: [prometheus, ...pushers].map((peer) => peer._toKube()),
+        ports: r.ports.map(({ port }) => ({ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' })),
+      }],
+    },
+  });
+}
+
+function servicePorts(r: ResolvedPushgateway): k8s.ServicePort[] {
+  return r.ports.map(({ name, port }) => ({ name, port, targetPort: k8s.IntOrString.fromString(name), protocol: 'TCP' }));
+}

@@ -1,0 +1,190 @@
+import { Size } from 'cdk8s';
+import { Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { toKubeResources } from './kube-quantity';
+import { toGoDuration } from './prometheus-duration';
+import { webConfigArgs, webConfigMounts, webConfigVolumes } from './pushgateway-auth';
+import { DATA_DIR, ResolvedPushgateway } from './pushgateway-resolve';
+
+// The Pushgateway pods: their arguments, volumes, the pod template, and the Deployment (one
+// replica) or StatefulSet (replicas) that runs them, with the claims and disruption budget.
+
+// The image's user (`USER 65534` in the Pushgateway Dockerfile); also owns the volume through fsGroup.
+const NOBODY = 65534;
+
+/** The objects that run the Pushgateway: a Deployment with one replica, a StatefulSet with more. */
+export interface PushgatewayWorkload {
+  readonly args: string[];
+  readonly deployment?: k8s.KubeDeployment;
+  readonly statefulSet?: k8s.KubeStatefulSet;
+}
+
+/** The ServiceAccount, the data claim of a single replica, and the Deployment or StatefulSet. */
+export function addWorkload(scope: Construct, r: ResolvedPushgateway): PushgatewayWorkload {
+  const props = r.props;
+  new k8s.KubeServiceAccount(scope, 'ServiceAccount', {
+    metadata: { ...r.metadata(r.name), annotations: props.serviceAccountAnnotations },
+    // The Pushgateway never calls the Kubernetes API.
+    automountServiceAccountToken: false,
+  });
+
+  let claimName: string | undefined;
+  if (r.persistence && !r.ha) {
+    claimName = props.persistenceExistingClaim ?? `${r.name}-data`;
+    if (!props.persistenceExistingClaim) {
+      new k8s.KubePersistentVolumeClaim(scope, 'Data', { metadata: r.metadata(claimName), spec: r.claimSpec });
+    }
+  }
+
+  const args = containerArgs(r);
+  const template = podTemplate(r, args, claimName);
+  if (r.ha) {
+    const statefulSet = new k8s.KubeStatefulSet(scope, 'StatefulSet', {
+      metadata: r.metadata(r.name),
+      spec: {
+        replicas: r.replicas,
+        serviceName: r.headlessName,
+        selector: { matchLabels: r.selectorLabels },
+        // Replicas do not depend on each other: start and replace them all at once, not in order.
+        podManagementPolicy: 'Parallel',
+        template,
+        // Claim templates cannot change after creation: no version label here, or every image upgrade would be refused.
+        volumeClaimTemplates: r.persistence ? [{ metadata: { name: 'data', labels: r.selectorLabels }, spec: r.claimSpec }] : undefined,
+      },
+    });
+    return { args, statefulSet };
+  }
+  const deployment = new k8s.KubeDeployment(scope, 'Deployment', {
+    metadata: r.metadata(r.name),
+    spec: {
+      replicas: r.replicas,
+      selector: { matchLabels: r.selectorLabels },
+      // A ReadWriteOnce volume cannot attach to the old and the new pod at once during a rolling update.
+      strategy: { type: r.persistence ? 'Recreate' : 'RollingUpdate' },
+      template,
+    },
+  });
+  return { args, deployment };
+}
+
+/** The PodDisruptionBudget of the replicas. */
+export function addDisruptionBudget(scope: Construct, r: ResolvedPushgateway): k8s.KubePodDisruptionBudget {
+  const budget = r.props.disruptionBudget ?? { maxUnavailable: 1 };
+  return new k8s.KubePodDisruptionBudget(scope, 'DisruptionBudget', {
+    metadata: r.metadata(r.name),
+    spec: {
+      selector: { matchLabels: r.selectorLabels },
+      maxUnavailable: budget.maxUnavailable !== undefined ? k8s.IntOrString.fromNumber(budget.maxUnavailable) : undefined,
+      minAvailable: budget.minAvailable !== undefined ? k8s.IntOrString.fromNumber(budget.minAvailable) : undefined,
+      // A replica that is not ready serves nobody: evicting it must never hold up a node drain.
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    },
+  });
+}
+
+function containerArgs(r: ResolvedPushgateway): string[] {
+  const props = r.props;
+  return [
+    `--web.listen-address=:${r.port}`,
+    ...(r.routePrefix ? [`--web.route-prefix=${r.routePrefix}`] : []),
+    ...(props.telemetryPath ? [`--web.telemetry-path=${r.telemetryPath}`] : []),
+    ...(r.persistence ? [`--persistence.file=${DATA_DIR}/pushgateway.data`, `--persistence.interval=${toGoDuration(r.persistenceInterval)}`] : []),
+    ...(props.enableLifecycle ? ['--web.enable-lifecycle'] : []),
+    ...(props.enableAdminApi ? ['--web.enable-admin-api'] : []),
+    ...webConfigArgs(props.webConfig),
+    ...(props.extraArgs ?? []),
+  ];
+}
+
+/** `claimName`: the claim a single replica mounts at /data; with replicas each mounts its claim template's. */
+function podTemplate(r: ResolvedPushgateway, args: string[], claimName: string | undefined): k8s.PodTemplateSpec {
+  const props = r.props;
+  const volumes: k8s.Volume[] = [
+    ...(claimName ? [{ name: 'data', persistentVolumeClaim: { claimName } }] : []),
+    ...webConfigVolumes(props.webConfig),
+    ...(props.extraVolumes ?? []),
+  ];
+  const volumeMounts: k8s.VolumeMount[] = [
+    ...(r.persistence ? [{ name: 'data', mountPath: DATA_DIR }] : []),
+    ...webConfigMounts(props.webConfig),
+    ...(props.extraVolumeMounts ?? []),
+  ];
+  return {
+    metadata: {
+      labels: { ...props.podLabels, ...r.labels },
+      annotations: props.podAnnotations,
+    },
+    spec: {
+      serviceAccountName: r.name,
+      automountServiceAccountToken: false,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: NOBODY,
+        runAsGroup: NOBODY,
+        fsGroup: NOBODY,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      nodeSelector: { 'kubernetes.io/os': 'linux', ...props.nodeSelector },
+      tolerations: props.tolerations,
+      affinity: props.affinity,
+      topologySpreadConstraints: spreadConstraints(r),
+      priorityClassName: props.priorityClassName,
+      imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
+      // Long enough to drain the write queue and write the persistence file on SIGTERM.
+      terminationGracePeriodSeconds: 30,
+      containers: [{
+        name: 'pushgateway',
+        image: r.image,
+        imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
+        args,
+        env: props.env ? Object.keys(props.env).sort().map((name) => ({ name, value: props.env![name] })) : undefined,
+        ports: r.ports.map(({ name, port }) => ({ name, containerPort: port, protocol: 'TCP' })),
+        // The persistence file is read before the HTTP server starts; a large one takes a while.
+        startupProbe: { ...probe(r, '/-/healthy', 30), periodSeconds: 5 },
+        livenessProbe: probe(r, '/-/healthy', 6),
+        readinessProbe: probe(r, '/-/ready', 3),
+        resources: toKubeResources(props.resources ?? {
+          cpu: { request: Cpu.millis(50), limit: Cpu.millis(200) },
+          memory: { request: Size.mebibytes(50), limit: Size.mebibytes(200) },
+        }),
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: NOBODY,
+          runAsGroup: NOBODY,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        volumeMounts: volumeMounts.length ? volumeMounts : undefined,
+      }],
+      volumes: volumes.length ? volumes : undefined,
+    },
+  };
+}
+
+// The web config guards every endpoint, probes included. Rather than put a password into the
+// pod spec (as the Helm chart does), a Pushgateway with basic auth is probed on its TCP port.
+function probe(r: ResolvedPushgateway, path: string, failureThreshold: number): k8s.Probe {
+  const port = k8s.IntOrString.fromString(r.ports[0].name);
+  return {
+    ...(r.clientAuth.username
+      ? { tcpSocket: { port } }
+      : { httpGet: { path: `${r.routePrefix}${path}`, port, scheme: r.tls ? 'HTTPS' : undefined } }),
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+    failureThreshold,
+  };
+}
+
+/** The replicas' default spread: never two on one node, and over zones where the volumes allow it. */
+function spreadConstraints(r: ResolvedPushgateway): k8s.TopologySpreadConstraint[] | undefined {
+  const given = r.props.topologySpreadConstraints;
+  if (given) return given.length ? given : undefined;
+  if (!r.ha) return undefined;
+  const spread = (topologyKey: string, whenUnsatisfiable: string): k8s.TopologySpreadConstraint => ({
+    maxSkew: 1, topologyKey, whenUnsatisfiable, labelSelector: { matchLabels: r.selectorLabels },
+  });
+  return [spread('kubernetes.io/hostname', 'DoNotSchedule'), spread('topology.kubernetes.io/zone', 'ScheduleAnyway')];
+}
