@@ -7,6 +7,7 @@ import {
 import { Construct } from 'constructs';
 import { basicAuthEnv, DROP_ALL, pushgatewayUrlEnv, useRuntimeDefaultSeccomp } from './cron-job-pod';
 import { cronPeriod } from './cron-period';
+import { CLEANUP_FLAGS, CLEANUP_JOB_NAME } from './names';
 import { packageFilePath } from './package-file';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels } from './object-labels';
 import { toPrometheusDuration } from './prometheus-duration';
@@ -208,7 +209,7 @@ const DEFAULT_IMAGE = 'node:24.13.0-alpine';
  */
 export class CleanupCronJob extends Construct {
   /** The `job` label the program pushes its own run metrics with. */
-  public static readonly METRICS_JOB = 'pushgateway-cleanup';
+  public static readonly METRICS_JOB = CLEANUP_JOB_NAME;
 
   /** The program's source file, as shipped in this package. */
   public static programPath(): string {
@@ -326,15 +327,15 @@ export class CleanupCronJob extends Construct {
     });
 
     this.args = [
-      ...(everyReplica ? [] : [`--url=${url}`]),
-      `--max-age=${toPrometheusDuration(this.maxAge)}`,
-      ...this.jobs.map((job) => `--job=${job}`),
-      ...this.excludeJobs.map((job) => `--exclude-job=${job}`),
-      `--concurrency=${concurrency}`,
-      `--timeout=${toPrometheusDuration(requestTimeout)}`,
-      ...(caCertificate ? [`--ca-file=${CA_DIR}/ca.crt`] : []),
-      ...(this.pushMetrics ? ['--push-metrics'] : []),
-      ...(props.dryRun ? ['--dry-run'] : []),
+      ...(everyReplica ? [] : [`${CLEANUP_FLAGS.url}=${url}`]),
+      `${CLEANUP_FLAGS.maxAge}=${toPrometheusDuration(this.maxAge)}`,
+      ...this.jobs.map((job) => `${CLEANUP_FLAGS.job}=${job}`),
+      ...this.excludeJobs.map((job) => `${CLEANUP_FLAGS.excludeJob}=${job}`),
+      `${CLEANUP_FLAGS.concurrency}=${concurrency}`,
+      `${CLEANUP_FLAGS.timeout}=${toPrometheusDuration(requestTimeout)}`,
+      ...(caCertificate ? [`${CLEANUP_FLAGS.caFile}=${CA_DIR}/ca.crt`] : []),
+      ...(this.pushMetrics ? [CLEANUP_FLAGS.pushMetrics] : []),
+      ...(props.dryRun ? [CLEANUP_FLAGS.dryRun] : []),
     ];
 
     this.cronJob = new CronJob(this, 'CronJob', {

@@ -1,6 +1,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { Capability, CronJob, EnvValue, ISecret, Secret } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { PUSHER_ENV } from './names';
 import { IPushgateway } from './pushgateway';
 import { SecretKeyReference } from './pushgateway-web-config';
 
@@ -25,16 +26,16 @@ export function useRuntimeDefaultSeccomp(cronJob: CronJob): void {
  */
 export function pushgatewayUrlEnv(pushgateway: IPushgateway): Record<string, EnvValue> {
   return {
-    PUSHGATEWAY_URL: EnvValue.fromValue(pushgateway.url),
-    ...(pushgateway.replicas > 1 ? { PUSHGATEWAY_URLS: EnvValue.fromValue(pushgateway.replicaUrls.join(',')) } : {}),
+    [PUSHER_ENV.url]: EnvValue.fromValue(pushgateway.url),
+    ...(pushgateway.replicas > 1 ? { [PUSHER_ENV.urls]: EnvValue.fromValue(pushgateway.replicaUrls.join(',')) } : {}),
   };
 }
 
 /** `PUSHGATEWAY_USERNAME` and `PUSHGATEWAY_PASSWORD` from Secret keys, never as values. */
 export function basicAuthEnv(scope: Construct, username: SecretKeyReference, password: SecretKeyReference): Record<string, EnvValue> {
   return {
-    PUSHGATEWAY_USERNAME: EnvValue.fromSecretValue({ secret: secretNamed(scope, username.secretName), key: username.key }),
-    PUSHGATEWAY_PASSWORD: EnvValue.fromSecretValue({ secret: secretNamed(scope, password.secretName), key: password.key }),
+    [PUSHER_ENV.username]: EnvValue.fromSecretValue({ secret: secretNamed(scope, username.secretName), key: username.key }),
+    [PUSHER_ENV.password]: EnvValue.fromSecretValue({ secret: secretNamed(scope, password.secretName), key: password.key }),
   };
 }
 

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { BatchMonitoringChart } from './batch-monitoring-chart';
 import { basicAuthEnv, DROP_ALL, pushgatewayUrlEnv, useRuntimeDefaultSeccomp } from './cron-job-pod';
 import { cronPeriod } from './cron-period';
+import { PUSHER_ENV } from './names';
 import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { readPackageFile } from './package-file';
 import { JobRegistry, RegisteredJob } from './job-registry';
@@ -147,9 +148,9 @@ export class MonitoredCronJob extends CronJob {
     const envVariables = {
       ...cont.envVariables,
       ...pushgatewayUrlEnv(this.pushgateway),
-      BATCH_JOB_NAME: EnvValue.fromValue(this.job.name),
+      [PUSHER_ENV.jobName]: EnvValue.fromValue(this.job.name),
       ...(username && password ? basicAuthEnv(this, username, password) : {}),
-      ...(ca ? { PUSHGATEWAY_CA_FILE: EnvValue.fromValue(`${CA_DIR}/${ca.key}`) } : {}),
+      ...(ca ? { [PUSHER_ENV.caFile]: EnvValue.fromValue(`${CA_DIR}/${ca.key}`) } : {}),
     };
     const volumeMounts = [...(cont.volumeMounts ?? []), ...(ca ? [{ volume: this.caVolume(ca.secretName), path: CA_DIR, readOnly: true }] : [])];
     // cdk8s-plus fills in non-root, read-only root and no privilege escalation; dropping every
