@@ -1,58 +1,19 @@
 import * as fs from 'node:fs';
 import { Cron, Duration, Size } from 'cdk8s';
-import {
-  ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, ImagePullPolicy,
-  Secret, Volume,
-} from 'cdk8s-plus-27';
+import { ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, ImagePullPolicy, Volume } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { basicAuthEnv, DROP_ALL, pushgatewayUrlEnv, useRuntimeDefaultSeccomp } from './cron-job-pod';
+import { basicAuthEnv, caMount, DROP_ALL, pushgatewayUrlEnv, useRuntimeDefaultSeccomp } from './cron-job-pod';
 import { cronPeriod } from './cron-period';
 import { CLEANUP_FLAGS, CLEANUP_JOB_NAME } from './names';
 import { packageFilePath } from './package-file';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels } from './object-labels';
+import { RESTRICTED_CONTAINER } from './pod-security';
 import { toPrometheusDuration } from './prometheus-duration';
 import { JobRegistry } from './job-registry';
 import { Pushgateway } from './pushgateway';
+import { PushgatewayBasicAuth, PushgatewayCaCertificate } from './pushgateway-web-config';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkCronSchedule, checkDnsLabel, checkLabelValue, checkPositive, invalidInput } from './validation';
-
-/** Where the cleanup finds the CA certificate(s) of a Pushgateway served over https. */
-export class CleanupCaCertificate {
-  /** Key `key` of the Secret `secretName`, in the CronJob's namespace. */
-  public static fromSecret(secretName: string, key: string = 'ca.crt'): CleanupCaCertificate {
-    return new CleanupCaCertificate('Secret', secretName, key);
-  }
-
-  /** Key `key` of the ConfigMap `configMapName`, in the CronJob's namespace (e.g. a trust bundle). */
-  public static fromConfigMap(configMapName: string, key: string = 'ca.crt'): CleanupCaCertificate {
-    return new CleanupCaCertificate('ConfigMap', configMapName, key);
-  }
-
-  private constructor(
-    /** `Secret` or `ConfigMap`. */
-    public readonly kind: string,
-    /** Name of the Secret or ConfigMap. */
-    public readonly name: string,
-    /** The key that holds the PEM certificate(s). */
-    public readonly key: string,
-  ) {}
-}
-
-/** Basic-auth credentials of the Pushgateway, by reference to a Secret (never inline). */
-export interface CleanupBasicAuth {
-  /** Name of the Secret, in the CronJob's namespace. */
-  readonly secretName: string;
-  /**
-   * Key of the user name in the Secret.
-   * @default 'username'
-   */
-  readonly usernameKey?: string;
-  /**
-   * Key of the password in the Secret.
-   * @default 'password'
-   */
-  readonly passwordKey?: string;
-}
+import { checkCronSchedule, checkDnsLabel, checkLabelValue, checkPositive, checkStartingDeadline, invalidInput } from './validation';
 
 /** Options of `CleanupCronJob`, everything but the Pushgateway (what `BatchMonitoringChart` takes). */
 export interface CleanupCronJobOptions {
@@ -123,12 +84,12 @@ export interface CleanupCronJobOptions {
    * Basic-auth credentials, from a Secret.
    * @default - the client Secret of the Pushgateway's web config, if any
    */
-  readonly basicAuth?: CleanupBasicAuth;
+  readonly basicAuth?: PushgatewayBasicAuth;
   /**
    * CA certificate(s) to verify an https Pushgateway with.
    * @default - the CA of the Pushgateway's web config, if any, else the image's default trust store
    */
-  readonly caCertificate?: CleanupCaCertificate;
+  readonly caCertificate?: PushgatewayCaCertificate;
   /**
    * DELETE requests in flight at once.
    * @default 4
@@ -196,7 +157,6 @@ export interface CleanupCronJobProps extends CleanupCronJobOptions {
 
 const PROGRAM = 'pushgateway-cleanup.js';
 const PROGRAM_DIR = '/opt/pushgateway-cleanup';
-const CA_DIR = '/etc/pushgateway-ca';
 // The `node` user of the official Node.js images; numeric, so runAsNonRoot can verify it.
 const NODE_USER = 1000;
 const DEFAULT_IMAGE = 'node:24.13.0-alpine';
@@ -269,10 +229,7 @@ export class CleanupCronJob extends Construct {
     this.activeDeadline = props.activeDeadline ?? Duration.minutes(10);
     checkPositive(this, 'activeDeadline', this.activeDeadline);
     const startingDeadline = props.startingDeadline ?? Duration.minutes(30);
-    if (startingDeadline.toSeconds() <= 10) {
-      throw invalidInput(this, 'startingDeadline', startingDeadline.toHumanString(),
-        'use more than 10 seconds (e.g. Duration.minutes(30)): with less, a busy controller skips runs');
-    }
+    checkStartingDeadline(this, startingDeadline);
     for (const [field, value] of Object.entries({
       backoffLimit: props.backoffLimit, successfulJobsRetained: props.successfulJobsRetained, failedJobsRetained: props.failedJobsRetained,
     })) {
@@ -301,10 +258,8 @@ export class CleanupCronJob extends Construct {
     // Each replica has groups of its own: with replicas, the program cleans every one (PUSHGATEWAY_URLS).
     const everyReplica = props.url === undefined && pushgateway.replicas > 1;
     // A Pushgateway with a web config tells its clients which Secrets to authenticate and verify with.
-    const { username, password, ca } = pushgateway.clientAuth;
-    const basicAuth = props.basicAuth ?? (username && password
-      ? { secretName: username.secretName, usernameKey: username.key, passwordKey: password.key } : undefined);
-    const caCertificate = props.caCertificate ?? (ca ? CleanupCaCertificate.fromSecret(ca.secretName, ca.key) : undefined);
+    const basicAuth = props.basicAuth ?? pushgateway.clientAuth.basicAuth;
+    const caCertificate = props.caCertificate ?? pushgateway.clientAuth.ca;
     if (!/^https?:\/\/[^/\s@]+(\/\S*)?$/.test(url)) {
       throw invalidInput(this, 'url', url, 'use an http:// or https:// base URL without credentials, e.g. "https://pushgateway.example.com"');
     }
@@ -320,6 +275,7 @@ export class CleanupCronJob extends Construct {
     if (props.partOf !== undefined) checkLabelValue(this, 'partOf', props.partOf);
     const identity: ObjectIdentity = { name: this.name, component: 'cleanup', partOf: props.partOf ?? DEFAULT_PART_OF, version: imageVersion(image) };
     const labels = objectLabels(identity);
+    const ca = caCertificate && caMount(this, caCertificate, 'ca');
 
     this.configMap = new ConfigMap(this, 'Program', {
       metadata: { name: this.name, namespace, labels },
@@ -333,7 +289,7 @@ export class CleanupCronJob extends Construct {
       ...this.excludeJobs.map((job) => `${CLEANUP_FLAGS.excludeJob}=${job}`),
       `${CLEANUP_FLAGS.concurrency}=${concurrency}`,
       `${CLEANUP_FLAGS.timeout}=${toPrometheusDuration(requestTimeout)}`,
-      ...(caCertificate ? [`${CLEANUP_FLAGS.caFile}=${CA_DIR}/ca.crt`] : []),
+      ...(ca ? [`${CLEANUP_FLAGS.caFile}=${ca.file}`] : []),
       ...(this.pushMetrics ? [CLEANUP_FLAGS.pushMetrics] : []),
       ...(props.dryRun ? [CLEANUP_FLAGS.dryRun] : []),
     ];
@@ -359,9 +315,7 @@ export class CleanupCronJob extends Construct {
         args: this.args,
         envVariables: everyReplica || basicAuth ? {
           ...(everyReplica ? pushgatewayUrlEnv(pushgateway) : {}),
-          ...(basicAuth ? basicAuthEnv(this,
-            { secretName: basicAuth.secretName, key: basicAuth.usernameKey ?? 'username' },
-            { secretName: basicAuth.secretName, key: basicAuth.passwordKey ?? 'password' }) : {}),
+          ...(basicAuth ? basicAuthEnv(this, basicAuth) : {}),
         } : undefined,
         resources: props.resources ?? {
           cpu: { request: Cpu.millis(10), limit: Cpu.millis(500) },
@@ -371,9 +325,7 @@ export class CleanupCronJob extends Construct {
           user: NODE_USER,
           group: NODE_USER,
           ensureNonRoot: true,
-          readOnlyRootFilesystem: true,
-          allowPrivilegeEscalation: false,
-          privileged: false,
+          ...RESTRICTED_CONTAINER,
           capabilities: { drop: [DROP_ALL] },
         },
         volumeMounts: [
@@ -382,20 +334,12 @@ export class CleanupCronJob extends Construct {
             readOnly: true,
             volume: Volume.fromConfigMap(this, 'ProgramVolume', this.configMap, { name: 'program', defaultMode: 0o444 }),
           },
-          ...(caCertificate ? [{ path: CA_DIR, readOnly: true, volume: this.caVolume(caCertificate) }] : []),
+          ...(ca ? [ca.mount] : []),
         ],
       }],
     });
 
     useRuntimeDefaultSeccomp(this.cronJob);
-  }
-
-  private caVolume(ca: CleanupCaCertificate): Volume {
-    const items = { [ca.key]: { path: 'ca.crt' } };
-    if (ca.kind === 'Secret') {
-      return Volume.fromSecret(this, 'CaVolume', Secret.fromSecretName(this, 'CaSecret', ca.name), { name: 'ca', items, defaultMode: 0o444 });
-    }
-    return Volume.fromConfigMap(this, 'CaVolume', ConfigMap.fromConfigMapName(this, 'CaConfigMap', ca.name), { name: 'ca', items, defaultMode: 0o444 });
   }
 
   /**

@@ -1,9 +1,9 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
-import { Capability, CronJob, EnvValue, ISecret, Secret } from 'cdk8s-plus-27';
+import { Capability, ConfigMap, CronJob, EnvValue, ISecret, Secret, Volume, VolumeMount } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PUSHER_ENV } from './names';
 import { IPushgateway } from './pushgateway';
-import { SecretKeyReference } from './pushgateway-web-config';
+import { PushgatewayBasicAuth, PushgatewayCaCertificate } from './pushgateway-web-config';
 
 /**
  * What the pods of the library's CronJobs (MonitoredCronJob, CleanupCronJob) share: the parts of
@@ -31,11 +31,12 @@ export function pushgatewayUrlEnv(pushgateway: IPushgateway): Record<string, Env
   };
 }
 
-/** `PUSHGATEWAY_USERNAME` and `PUSHGATEWAY_PASSWORD` from Secret keys, never as values. */
-export function basicAuthEnv(scope: Construct, username: SecretKeyReference, password: SecretKeyReference): Record<string, EnvValue> {
+/** `PUSHGATEWAY_USERNAME` and `PUSHGATEWAY_PASSWORD` from the Secret's keys, never as values. */
+export function basicAuthEnv(scope: Construct, auth: PushgatewayBasicAuth): Record<string, EnvValue> {
+  const secret = secretNamed(scope, auth.secretName);
   return {
-    [PUSHER_ENV.username]: EnvValue.fromSecretValue({ secret: secretNamed(scope, username.secretName), key: username.key }),
-    [PUSHER_ENV.password]: EnvValue.fromSecretValue({ secret: secretNamed(scope, password.secretName), key: password.key }),
+    [PUSHER_ENV.username]: EnvValue.fromSecretValue({ secret, key: auth.usernameKey ?? 'username' }),
+    [PUSHER_ENV.password]: EnvValue.fromSecretValue({ secret, key: auth.passwordKey ?? 'password' }),
   };
 }
 
@@ -43,4 +44,31 @@ export function basicAuthEnv(scope: Construct, username: SecretKeyReference, pas
 function secretNamed(scope: Construct, name: string): ISecret {
   const id = `Secret-${name}`;
   return (scope.node.tryFindChild(id) as ISecret | undefined) ?? Secret.fromSecretName(scope, id, name);
+}
+
+/** Where the pod finds the CA certificate(s) of an https Pushgateway. */
+const CA_DIR = '/etc/pushgateway-ca';
+
+/** The CA certificate in the pod: the mount, and the certificate file the client reads. */
+export interface CaMount {
+  readonly mount: VolumeMount;
+  readonly file: string;
+}
+
+/**
+ * Mounts `ca` read-only: its key alone, as `ca.crt`; or, with `wholeObject`, every key of the
+ * Secret or ConfigMap under its own name (MonitoredCronJob, until issue #21 moves it to the key
+ * alone). `volumeName` names the pod volume; the volume is defined once however often it is mounted.
+ */
+export function caMount(scope: Construct, ca: PushgatewayCaCertificate, volumeName: string, wholeObject = false): CaMount {
+  const volume = (scope.node.tryFindChild('CaVolume') as Volume | undefined) ?? caVolume(scope, ca, volumeName, wholeObject);
+  return { mount: { volume, path: CA_DIR, readOnly: true }, file: `${CA_DIR}/${wholeObject ? ca.key : 'ca.crt'}` };
+}
+
+function caVolume(scope: Construct, ca: PushgatewayCaCertificate, name: string, wholeObject: boolean): Volume {
+  const options = wholeObject ? { name } : { name, items: { [ca.key]: { path: 'ca.crt' } }, defaultMode: 0o444 };
+  if (ca.kind === 'Secret') {
+    return Volume.fromSecret(scope, 'CaVolume', Secret.fromSecretName(scope, 'CaSecret', ca.name), options);
+  }
+  return Volume.fromConfigMap(scope, 'CaVolume', ConfigMap.fromConfigMapName(scope, 'CaConfigMap', ca.name), options);
 }

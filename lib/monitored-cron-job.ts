@@ -1,16 +1,17 @@
 import { Duration, Size } from 'cdk8s';
-import { ConfigMap, Container, ContainerProps, ContainerResources, Cpu, CronJob, CronJobProps, EnvValue, ImagePullPolicy, Secret, Volume } from 'cdk8s-plus-27';
+import { ConfigMap, Container, ContainerProps, ContainerResources, Cpu, CronJob, CronJobProps, EnvValue, ImagePullPolicy, Volume } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { BatchMonitoringChart } from './batch-monitoring-chart';
-import { basicAuthEnv, DROP_ALL, pushgatewayUrlEnv, useRuntimeDefaultSeccomp } from './cron-job-pod';
+import { basicAuthEnv, caMount, DROP_ALL, pushgatewayUrlEnv, useRuntimeDefaultSeccomp } from './cron-job-pod';
 import { cronPeriod } from './cron-period';
 import { PUSHER_ENV } from './names';
 import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { readPackageFile } from './package-file';
+import { NOBODY } from './pod-security';
 import { JobRegistry, RegisteredJob } from './job-registry';
 import { IPushgateway, Pushgateway } from './pushgateway';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkCronSchedule, checkDnsLabel, invalidInput } from './validation';
+import { checkCronSchedule, checkDnsLabel, checkStartingDeadline, invalidInput } from './validation';
 
 /** Props for `MonitoredCronJob`. */
 export interface MonitoredCronJobProps extends CronJobProps {
@@ -60,10 +61,6 @@ export interface MonitoredCronJobProps extends CronJobProps {
 
 const WRAPPER_DIR = '/opt/batch-monitoring';
 const WRAPPER_FILE = 'push-metrics.sh';
-const CA_DIR = '/etc/pushgateway-ca';
-// BusyBox's and Debian's `nobody`: numeric, so the kubelet can verify runAsNonRoot without
-// reading the image, and the wrapper needs no user of its own (only `sh` and `curl`/`wget`).
-const NOBODY = 65534;
 // cdk8s-plus asks for 1 CPU and 512Mi per container, more than a typical `sh -c` job uses.
 const DEFAULT_RESOURCES: ContainerResources = {
   cpu: { request: Cpu.millis(50), limit: Cpu.millis(500) },
@@ -88,7 +85,6 @@ export class MonitoredCronJob extends CronJob {
   private readonly wrapCommand: boolean;
   private readonly jobLabels: Record<string, string>;
   private wrapperVolume?: Volume;
-  private _caVolume?: Volume;
 
   constructor(scope: Construct, id: string, props: MonitoredCronJobProps) {
     const { monitoring, registry: givenRegistry, jobName, interval, maxDuration, grace, alertLabels, wrapCommand, containers, ...cronJobProps } = props;
@@ -99,10 +95,7 @@ export class MonitoredCronJob extends CronJob {
         'give either `monitoring` (a BatchMonitoringChart) or `registry` (a JobRegistry, e.g. for Pushgateway.fromPushgatewayAttributes(...)), not both and not neither');
     }
     const registry = (monitoring?.registry ?? givenRegistry)!;
-    if (cronJobProps.startingDeadline && cronJobProps.startingDeadline.toSeconds({ integral: false }) < 10) {
-      throw invalidInput(path, 'startingDeadline', cronJobProps.startingDeadline.toHumanString(),
-        'use at least 10 seconds, the CronJob controller\'s check period (the default is 5 minutes)');
-    }
+    if (cronJobProps.startingDeadline) checkStartingDeadline(path, cronJobProps.startingDeadline);
     const labels = objectLabels({ name: jobName, component: 'batch-job', partOf: registry.pushgateway.labels['app.kubernetes.io/part-of'] ?? DEFAULT_PART_OF });
     super(scope, id, {
       // cdk8s-plus's 10s default lets a busy controller skip a run without a trace.
@@ -144,15 +137,16 @@ export class MonitoredCronJob extends CronJob {
 
   /** Adds a container with the job's environment and, if `wrapCommand` is set, its command wrapped. */
   public addContainer(cont: ContainerProps): Container {
-    const { username, password, ca } = this.pushgateway.clientAuth;
+    const { basicAuth, ca } = this.pushgateway.clientAuth;
+    const caCertificate = ca && caMount(this, ca, 'pushgateway-ca', true);
     const envVariables = {
       ...cont.envVariables,
       ...pushgatewayUrlEnv(this.pushgateway),
       [PUSHER_ENV.jobName]: EnvValue.fromValue(this.job.name),
-      ...(username && password ? basicAuthEnv(this, username, password) : {}),
-      ...(ca ? { [PUSHER_ENV.caFile]: EnvValue.fromValue(`${CA_DIR}/${ca.key}`) } : {}),
+      ...(basicAuth ? basicAuthEnv(this, basicAuth) : {}),
+      ...(caCertificate ? { [PUSHER_ENV.caFile]: EnvValue.fromValue(caCertificate.file) } : {}),
     };
-    const volumeMounts = [...(cont.volumeMounts ?? []), ...(ca ? [{ volume: this.caVolume(ca.secretName), path: CA_DIR, readOnly: true }] : [])];
+    const volumeMounts = [...(cont.volumeMounts ?? []), ...(caCertificate ? [caCertificate.mount] : [])];
     // cdk8s-plus fills in non-root, read-only root and no privilege escalation; dropping every
     // capability is the one default it lacks for Pod Security "restricted".
     const securityContext = { capabilities: { drop: [DROP_ALL] }, ...cont.securityContext };
@@ -166,11 +160,6 @@ export class MonitoredCronJob extends CronJob {
       volumeMounts,
       ...(this.wrapCommand ? this.wrapped({ ...cont, volumeMounts }) : {}),
     });
-  }
-
-  private caVolume(secretName: string): Volume {
-    this._caVolume ??= Volume.fromSecret(this, 'PushgatewayCa', Secret.fromSecretName(this, 'PushgatewayCaSecret', secretName), { name: 'pushgateway-ca' });
-    return this._caVolume;
   }
 
   private wrapped(cont: ContainerProps): Partial<ContainerProps> {

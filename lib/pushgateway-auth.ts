@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { ServiceMonitorSpecEndpointsBasicAuth, ServiceMonitorSpecEndpointsTlsConfig } from '../imports/monitoring.coreos.com';
-import { PushgatewayClientAuth, PushgatewayWebConfig } from './pushgateway-web-config';
+import { PushgatewayBasicAuth, PushgatewayCaCertificate, PushgatewayClientAuth, PushgatewayWebConfig } from './pushgateway-web-config';
 import { checkDnsLabel, invalidInput } from './validation';
 
 // Auth and TLS of the Pushgateway: its web config file and TLS certificate in the pod, and what
@@ -30,9 +30,10 @@ export function clientAuthOf(web: PushgatewayWebConfig | undefined): Pushgateway
   const tls = web?.tlsSecretName !== undefined;
   const caSecretName = web?.caSecretName ?? web?.tlsSecretName;
   return {
-    username: web?.clientSecretName ? { secretName: web.clientSecretName, key: web.clientUsernameKey ?? 'username' } : undefined,
-    password: web?.clientSecretName ? { secretName: web.clientSecretName, key: web.clientPasswordKey ?? 'password' } : undefined,
-    ca: tls && caSecretName ? { secretName: caSecretName, key: web?.caSecretKey ?? 'ca.crt' } : undefined,
+    basicAuth: web?.clientSecretName
+      ? { secretName: web.clientSecretName, usernameKey: web.clientUsernameKey ?? 'username', passwordKey: web.clientPasswordKey ?? 'password' }
+      : undefined,
+    ca: tls && caSecretName ? PushgatewayCaCertificate.fromSecret(caSecretName, web?.caSecretKey) : undefined,
   };
 }
 
@@ -56,13 +57,15 @@ export function webConfigMounts(web: PushgatewayWebConfig | undefined): k8s.Volu
 }
 
 /** How Prometheus verifies the Pushgateway's certificate, issued for `serverName`. */
-export function scrapeTlsConfig(auth: PushgatewayClientAuth, serverName: string): ServiceMonitorSpecEndpointsTlsConfig | undefined {
-  return auth.ca ? { ca: { secret: { name: auth.ca.secretName, key: auth.ca.key } }, serverName } : undefined;
+export function scrapeTlsConfig(ca: PushgatewayCaCertificate | undefined, serverName: string): ServiceMonitorSpecEndpointsTlsConfig | undefined {
+  if (!ca) return undefined;
+  const ref = { name: ca.name, key: ca.key };
+  return { ca: ca.kind === 'Secret' ? { secret: ref } : { configMap: ref }, serverName };
 }
 
-export function scrapeBasicAuth(auth: PushgatewayClientAuth): ServiceMonitorSpecEndpointsBasicAuth | undefined {
-  return auth.username && auth.password ? {
-    username: { name: auth.username.secretName, key: auth.username.key },
-    password: { name: auth.password.secretName, key: auth.password.key },
+export function scrapeBasicAuth(auth: PushgatewayBasicAuth | undefined): ServiceMonitorSpecEndpointsBasicAuth | undefined {
+  return auth ? {
+    username: { name: auth.secretName, key: auth.usernameKey ?? 'username' },
+    password: { name: auth.secretName, key: auth.passwordKey ?? 'password' },
   } : undefined;
 }

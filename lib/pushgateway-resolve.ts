@@ -76,11 +76,7 @@ export function resolvePushgatewayProps(scope: IConstruct, props: PushgatewayPro
   const flavour = props.flavour ?? KubePrometheusFlavour.kubePrometheus();
   const port = props.port ?? 9091;
   checkPort(scope, 'port', port);
-  let routePrefix = props.routePrefix ?? '';
-  if (props.routePrefix !== undefined) {
-    checkUrlPath(scope, 'routePrefix', props.routePrefix);
-    if (props.routePrefix === '/') routePrefix = '';
-  }
+  const routePrefix = routePrefixOf(scope, props.routePrefix);
   const telemetryPath = props.telemetryPath ?? '/metrics';
   checkUrlPath(scope, 'telemetryPath', telemetryPath);
   const image = props.image ?? DEFAULT_IMAGE;
@@ -160,7 +156,7 @@ export function resolvePushgatewayProps(scope: IConstruct, props: PushgatewayPro
 
   const tls = web?.tlsSecretName !== undefined;
   const scheme = tls ? 'https' : 'http';
-  const url = `${scheme}://${name}.${namespace}.svc:${port}${routePrefix}`;
+  const url = pushgatewayUrl(scheme, `${name}.${namespace}.svc`, port, routePrefix);
   const headlessName = `${name}-headless`;
   return {
     props,
@@ -185,12 +181,24 @@ export function resolvePushgatewayProps(scope: IConstruct, props: PushgatewayPro
     clientAuth: clientAuthOf(web),
     url,
     replicaUrls: ha
-      ? Array.from({ length: replicas }, (_, i) => `${scheme}://${name}-${i}.${headlessName}.${namespace}.svc:${port}${routePrefix}`)
+      ? Array.from({ length: replicas }, (_, i) => pushgatewayUrl(scheme, `${name}-${i}.${headlessName}.${namespace}.svc`, port, routePrefix))
       : [url],
     labels,
     selectorLabels: selector,
     metadata: (objectName, extraLabels = {}) => ({ name: objectName, namespace, labels: { ...labels, ...extraLabels } }),
   };
+}
+
+/** A route prefix as given, checked: `''` for none, and for `/`. */
+export function routePrefixOf(scope: IConstruct, given: string | undefined): string {
+  if (given === undefined) return '';
+  checkUrlPath(scope, 'routePrefix', given);
+  return given === '/' ? '' : given;
+}
+
+/** The base URL clients push to and the cleanup reads from: everything before `/metrics/job/...`. */
+export function pushgatewayUrl(scheme: string, host: string, port: number, routePrefix: string): string {
+  return `${scheme}://${host}:${port}${routePrefix}`;
 }
 
 function checkReplicaProps(scope: IConstruct, name: string, props: PushgatewayProps): void {

@@ -55,20 +55,56 @@ export interface PushgatewayWebConfig {
   readonly clientPasswordKey?: string;
 }
 
-/** A key of a Secret. */
-export interface SecretKeyReference {
+/** Basic-auth credentials of a Pushgateway client, by reference to a Secret (never inline). */
+export interface PushgatewayBasicAuth {
+  /** Name of the Secret, in the client's namespace. */
   readonly secretName: string;
-  readonly key: string;
+  /**
+   * Key of the user name in the Secret.
+   * @default 'username'
+   */
+  readonly usernameKey?: string;
+  /**
+   * Key of the password in the Secret.
+   * @default 'password'
+   */
+  readonly passwordKey?: string;
+}
+
+/** Where a client finds the CA certificate(s) that verify an https Pushgateway. */
+export class PushgatewayCaCertificate {
+  /** Key `key` of the Secret `secretName`, in the client's namespace. */
+  public static fromSecret(secretName: string, key: string = 'ca.crt'): PushgatewayCaCertificate {
+    return new PushgatewayCaCertificate('Secret', secretName, key);
+  }
+
+  /** Key `key` of the ConfigMap `configMapName`, in the client's namespace (e.g. a trust bundle). */
+  public static fromConfigMap(configMapName: string, key: string = 'ca.crt'): PushgatewayCaCertificate {
+    return new PushgatewayCaCertificate('ConfigMap', configMapName, key);
+  }
+
+  private constructor(
+    /** `Secret` or `ConfigMap`. */
+    public readonly kind: string,
+    /** Name of the Secret or ConfigMap. */
+    public readonly name: string,
+    /** The key that holds the PEM certificate(s). */
+    public readonly key: string,
+  ) {}
 }
 
 /** What a client of the Pushgateway needs to reach it when a web config is set. */
 export interface PushgatewayClientAuth {
-  /** Basic-auth user name. */
-  readonly username?: SecretKeyReference;
-  /** Basic-auth password. */
-  readonly password?: SecretKeyReference;
-  /** CA certificate that signed the Pushgateway's certificate. */
-  readonly ca?: SecretKeyReference;
+  /**
+   * Basic-auth credentials.
+   * @default - no basic auth
+   */
+  readonly basicAuth?: PushgatewayBasicAuth;
+  /**
+   * CA certificate that signed the Pushgateway's certificate.
+   * @default - the client's default trust store
+   */
+  readonly ca?: PushgatewayCaCertificate;
 }
 
 /**

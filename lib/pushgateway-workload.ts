@@ -1,7 +1,8 @@
 import { Size } from 'cdk8s';
-import { Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
+import { ContainerResources, Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { toKubeResources } from './kube-quantity';
+import { NOBODY, RESTRICTED_CONTAINER } from './pod-security';
 import { toGoDuration } from './prometheus-duration';
 import { webConfigArgs, webConfigMounts, webConfigVolumes } from './pushgateway-auth';
 import { DATA_DIR, ResolvedPushgateway } from './pushgateway-resolve';
@@ -9,8 +10,10 @@ import { DATA_DIR, ResolvedPushgateway } from './pushgateway-resolve';
 // The Pushgateway pods: their arguments, volumes, the pod template, and the Deployment (one
 // replica) or StatefulSet (replicas) that runs them, with the claims and disruption budget.
 
-// The image's user (`USER 65534` in the Pushgateway Dockerfile); also owns the volume through fsGroup.
-const NOBODY = 65534;
+const DEFAULT_RESOURCES: ContainerResources = {
+  cpu: { request: Cpu.millis(50), limit: Cpu.millis(200) },
+  memory: { request: Size.mebibytes(50), limit: Size.mebibytes(200) },
+};
 
 /** The objects that run the Pushgateway: a Deployment with one replica, a StatefulSet with more. */
 export interface PushgatewayWorkload {
@@ -143,17 +146,12 @@ function podTemplate(r: ResolvedPushgateway, args: string[], claimName: string |
         startupProbe: { ...probe(r, '/-/healthy', 30), periodSeconds: 5 },
         livenessProbe: probe(r, '/-/healthy', 6),
         readinessProbe: probe(r, '/-/ready', 3),
-        resources: toKubeResources(props.resources ?? {
-          cpu: { request: Cpu.millis(50), limit: Cpu.millis(200) },
-          memory: { request: Size.mebibytes(50), limit: Size.mebibytes(200) },
-        }),
+        resources: toKubeResources(props.resources ?? DEFAULT_RESOURCES),
         securityContext: {
           runAsNonRoot: true,
           runAsUser: NOBODY,
           runAsGroup: NOBODY,
-          readOnlyRootFilesystem: true,
-          allowPrivilegeEscalation: false,
-          privileged: false,
+          ...RESTRICTED_CONTAINER,
           capabilities: { drop: ['ALL'] },
           seccompProfile: { type: 'RuntimeDefault' },
         },
@@ -169,7 +167,7 @@ function podTemplate(r: ResolvedPushgateway, args: string[], claimName: string |
 function probe(r: ResolvedPushgateway, path: string, failureThreshold: number): k8s.Probe {
   const port = k8s.IntOrString.fromString(r.ports[0].name);
   return {
-    ...(r.clientAuth.username
+    ...(r.clientAuth.basicAuth
       ? { tcpSocket: { port } }
       : { httpGet: { path: `${r.routePrefix}${path}`, port, scheme: r.tls ? 'HTTPS' : undefined } }),
     periodSeconds: 10,

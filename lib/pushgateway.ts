@@ -6,11 +6,11 @@ import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { addHeadlessService, addIngress, addNetworkPolicy, addService } from './pushgateway-exposure';
 import { addPrometheusDiscoveryRbac, addServiceMonitor } from './pushgateway-monitoring';
 import { PushgatewayProps } from './pushgateway-props';
-import { PUSHER_LABEL, resolvePushgatewayProps } from './pushgateway-resolve';
+import { PUSHER_LABEL, pushgatewayUrl, resolvePushgatewayProps, routePrefixOf } from './pushgateway-resolve';
 import { PushgatewayClientAuth } from './pushgateway-web-config';
 import { addDisruptionBudget, addWorkload } from './pushgateway-workload';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkDnsLabel, checkLabelValue, checkPort, checkUrlPath, invalidInput } from './validation';
+import { checkDnsLabel, checkLabelValue, checkPort, invalidInput } from './validation';
 
 /**
  * A Pushgateway as pushers, rules and dashboards see it: where it is and how to reach it. A
@@ -208,12 +208,8 @@ class ImportedPushgateway extends Construct implements IPushgateway {
     checkPort(this, 'port', this.port);
     this.scheme = attrs.scheme ?? 'http';
     if (!['http', 'https'].includes(this.scheme)) throw invalidInput(this, 'scheme', this.scheme, 'use "http" or "https"');
-    this.routePrefix = attrs.routePrefix ?? '';
-    if (attrs.routePrefix !== undefined) {
-      checkUrlPath(this, 'routePrefix', attrs.routePrefix);
-      if (attrs.routePrefix === '/') this.routePrefix = '';
-    }
-    this.url = `${this.scheme}://${this.name}.${this.namespace}.svc:${this.port}${this.routePrefix}`;
+    this.routePrefix = routePrefixOf(this, attrs.routePrefix);
+    this.url = pushgatewayUrl(this.scheme, `${this.name}.${this.namespace}.svc`, this.port, this.routePrefix);
     this.replicas = attrs.replicas ?? 1;
     if (!Number.isInteger(this.replicas) || this.replicas < 1) throw invalidInput(this, 'replicas', this.replicas, 'use a whole number of at least 1');
     this.replicaUrls = attrs.replicaUrls ? [...attrs.replicaUrls] : [this.url];

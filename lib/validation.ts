@@ -65,6 +65,17 @@ export function checkPositive(scope: IConstruct, field: string, value: Duration)
   }
 }
 
+/**
+ * A CronJob's `startingDeadlineSeconds`: the controller checks every 10 seconds, and below that
+ * "the CronJob may not be scheduled" (Kubernetes CronJob documentation); 10 itself is allowed.
+ */
+export function checkStartingDeadline(scope: InputScope, value: Duration): void {
+  if (value.toSeconds({ integral: false }) < 10) {
+    throw invalidInput(scope, 'startingDeadline', value.toHumanString(),
+      'use at least 10 seconds, the CronJob controller\'s check period, e.g. Duration.minutes(30): with less, the controller can skip runs');
+  }
+}
+
 /** A URL path as the Pushgateway flags take it: starts with '/', no trailing '/', no spaces or query. */
 export function checkUrlPath(scope: IConstruct, field: string, value: string): void {
   if (!value.startsWith('/')) {

@@ -3,7 +3,7 @@ import { Cpu, ImagePullPolicy, ServiceType } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { describe, expect, test } from 'vitest';
 import {
-  AlertSeverity, BatchJobAlerts, JobRegistry, BatchMonitoringChart, BatchMonitoringChartProps, CleanupCaCertificate, CleanupCronJobOptions,
+  AlertSeverity, BatchJobAlerts, JobRegistry, BatchMonitoringChart, BatchMonitoringChartProps, PushgatewayCaCertificate, CleanupCronJobOptions,
   KubePrometheusFlavour, MonitoredCronJob, MonitoredCronJobProps, Pushgateway, PushgatewayProps, PushgatewayPeer,
   PushgatewayVolumeAccessMode,
 } from '../lib';
@@ -314,8 +314,8 @@ const CASES: BadInput[] = [
     path: 'test/Cleanup', field: 'expectedInterval', value: '0 seconds', fix: POSITIVE_FIX },
   { name: 'with a zero active deadline', build: () => cleanup({ activeDeadline: Duration.seconds(0) }),
     path: 'test/Cleanup', field: 'activeDeadline', value: '0 seconds', fix: POSITIVE_FIX },
-  { name: 'with a starting deadline of 10 seconds', build: () => cleanup({ startingDeadline: Duration.seconds(10) }),
-    path: 'test/Cleanup', field: 'startingDeadline', value: '10 seconds', fix: /use more than 10 seconds/ },
+  { name: 'with a starting deadline of 9 seconds', build: () => cleanup({ startingDeadline: Duration.seconds(9) }),
+    path: 'test/Cleanup', field: 'startingDeadline', value: '9 seconds', fix: /use at least 10 seconds/ },
   { name: 'with a negative backoff limit', build: () => cleanup({ backoffLimit: -1 }),
     path: 'test/Cleanup', field: 'backoffLimit', value: -1, fix: /use a whole number from 0 to 100/ },
   { name: 'with 101 finished runs kept', build: () => cleanup({ successfulJobsRetained: 101 }),
@@ -330,7 +330,7 @@ const CASES: BadInput[] = [
     path: 'test/Cleanup', field: 'excludeJobs', value: '', fix: /give a job name/ },
   { name: 'with credentials in the cleanup URL', build: () => cleanup({ url: 'http://user:secret@pushgateway:9091' }),
     path: 'test/Cleanup', field: 'url', value: 'http://user:secret@pushgateway:9091', fix: /without credentials/ },
-  { name: 'with a CA certificate and an http cleanup URL', build: () => cleanup({ caCertificate: CleanupCaCertificate.fromSecret('pushgateway-tls') }),
+  { name: 'with a CA certificate and an http cleanup URL', build: () => cleanup({ caCertificate: PushgatewayCaCertificate.fromSecret('pushgateway-tls') }),
     path: 'test/Cleanup', field: 'caCertificate', value: 'Secret/pushgateway-tls', fix: /set url to the https address, or drop caCertificate/ },
   { name: 'with a basic-auth Secret name in upper case', build: () => cleanup({ basicAuth: { secretName: 'Creds' } }),
     path: 'test/Cleanup', field: 'basicAuth.secretName', value: 'Creds', fix: DNS_FIX },

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Chart, Cron, Duration, Testing, Yaml } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { BatchMonitoringChart, CleanupCaCertificate, CleanupCronJob, CleanupCronJobOptions, Pushgateway } from '../lib';
+import { BatchMonitoringChart, CleanupCronJob, CleanupCronJobOptions, MonitoredCronJob, Pushgateway, PushgatewayCaCertificate } from '../lib';
 import { cronPeriod } from '../lib/cron-period';
 import { synth } from './helpers/synth';
 
@@ -98,8 +98,8 @@ describe('CleanupCronJob', () => {
   });
 
   it.each([
-    ['a Secret', CleanupCaCertificate.fromSecret('pushgateway-tls'), { secret: { secretName: 'pushgateway-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } }],
-    ['a ConfigMap', CleanupCaCertificate.fromConfigMap('trust-bundle', 'root.pem'), { configMap: { name: 'trust-bundle', items: [{ key: 'root.pem', path: 'ca.crt' }], defaultMode: 0o444 } }],
+    ['a Secret', PushgatewayCaCertificate.fromSecret('pushgateway-tls'), { secret: { secretName: 'pushgateway-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } }],
+    ['a ConfigMap', PushgatewayCaCertificate.fromConfigMap('trust-bundle', 'root.pem'), { configMap: { name: 'trust-bundle', items: [{ key: 'root.pem', path: 'ca.crt' }], defaultMode: 0o444 } }],
   ])('verifies an https Pushgateway with a CA from %s', (_what, caCertificate, source) => {
     const { chart } = cleanupChart({ url: 'https://pushgateway.monitoring.svc:9091', caCertificate });
     const cronJob = synth(chart).find('CronJob');
@@ -129,7 +129,7 @@ describe('CleanupCronJob', () => {
   });
 
   it.each([
-    ['a starting deadline of 10s', { startingDeadline: Duration.seconds(10) }, /invalid startingDeadline "10 seconds": use more than 10 seconds/],
+    ['a starting deadline of 9s', { startingDeadline: Duration.seconds(9) }, /invalid startingDeadline "9 seconds": use at least 10 seconds, the CronJob controller's check period/],
     ['a zero max age', { maxAge: Duration.seconds(0) }, /invalid maxAge/],
     ['a max age in fractions of a second', { maxAge: Duration.millis(1500) }, /invalid maxAge ".*": use whole seconds/],
     ['an invalid name', { name: 'Cleanup' }, /invalid name "Cleanup"/],
@@ -138,11 +138,21 @@ describe('CleanupCronJob', () => {
     ['a job both kept and considered', { jobs: ['a'], excludeJobs: ['a'] }, /invalid jobs "a": a job cannot be both/],
     ['an empty excluded job', { excludeJobs: [''] }, /invalid excludeJobs ""/],
     ['a URL with credentials', { url: 'http://user:pw@pushgateway:9091' }, /invalid url .*without credentials/],
-    ['a CA certificate over http', { caCertificate: CleanupCaCertificate.fromSecret('tls') }, /invalid caCertificate "Secret\/tls": a CA certificate is only used over https/],
+    ['a CA certificate over http', { caCertificate: PushgatewayCaCertificate.fromSecret('tls') }, /invalid caCertificate "Secret\/tls": a CA certificate is only used over https/],
     ['a schedule whose interval cannot be worked out', { schedule: Cron.schedule({ minute: '0', hour: '0', weekDay: 'MON' }) }, /invalid schedule "0 0 \* \* MON": cannot work out how often it runs .*set expectedInterval/],
     ['an image with spaces', { image: 'node 24' }, /invalid image "node 24"/],
   ])('fails for %s', (_what, options, message) => {
     expect(() => cleanupChart(options as CleanupCronJobOptions)).toThrow(message);
+  });
+
+  it('takes a starting deadline of 10 seconds, the CronJob controller\'s check period, as MonitoredCronJob does', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'test', { cleanup: { startingDeadline: Duration.seconds(10) } });
+    new MonitoredCronJob(chart, 'Backup', {
+      monitoring: chart, jobName: 'backup', interval: Duration.days(1), maxDuration: Duration.minutes(5), schedule: Cron.daily(),
+      startingDeadline: Duration.seconds(10), containers: [{ image: 'busybox:1.37', command: ['true'] }],
+    });
+    const s = synth(chart);
+    expect(s.all('CronJob').map((cronJob) => cronJob.spec.startingDeadlineSeconds)).toEqual([10, 10]);
   });
 
   it('names the construct path in its errors', () => {

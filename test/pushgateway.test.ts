@@ -2,7 +2,7 @@ import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Cpu, ImagePullPolicy, k8s, ServiceType } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { describe, expect, test } from 'vitest';
-import { KubePrometheusFlavour, Pushgateway, PushgatewayPeer } from '../lib';
+import { KubePrometheusFlavour, Pushgateway, PushgatewayCaCertificate, PushgatewayPeer } from '../lib';
 import { ServiceMonitorSpecEndpointsMetricRelabelingsAction } from '../imports/monitoring.coreos.com';
 import { synth } from './helpers/synth';
 
@@ -300,9 +300,8 @@ describe('Pushgateway web config (basic auth and TLS)', () => {
   test('the URL is https; clients get Secret references, never a value', () => {
     expect(pgw.url).toBe('https://pushgateway.monitoring.svc:9091');
     expect(pgw.clientAuth).toEqual({
-      username: { secretName: 'pushgateway-client', key: 'username' },
-      password: { secretName: 'pushgateway-client', key: 'password' },
-      ca: { secretName: 'pushgateway-tls', key: 'ca.crt' },
+      basicAuth: { secretName: 'pushgateway-client', usernameKey: 'username', passwordKey: 'password' },
+      ca: PushgatewayCaCertificate.fromSecret('pushgateway-tls', 'ca.crt'),
     });
     expect(s.all('Secret')).toHaveLength(0);
   });

@@ -1,0 +1,15 @@
+// What every pod of the library shares to meet Pod Security "restricted".
+
+/**
+ * `nobody` (65534): the Pushgateway image's user (`USER 65534` in its Dockerfile), and BusyBox's
+ * and Debian's, so a wrapped job needs no user of its own. Numeric, so the kubelet can verify
+ * runAsNonRoot without reading the image; it also owns volumes through fsGroup.
+ */
+export const NOBODY = 65534;
+
+/** The container settings "restricted" asks for besides a non-root user and dropping every capability. */
+export const RESTRICTED_CONTAINER = {
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  privileged: false,
+} as const;
