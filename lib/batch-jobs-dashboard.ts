@@ -137,7 +137,7 @@ export class BatchJobsDashboard extends Construct {
 
   /**
    * The dashboard as Grafana's classic JSON model (what the ConfigMap holds), for jsonnet
-   * `rawDashboards` or Grafana's import. Keys are sorted: the same jobs give the same bytes.
+   * `rawDashboards` or Grafana's import. Keys are sorted, and no job goes into it: the same props give the same bytes.
    */
   public dashboardJson(): string {
     const model = buildDashboard({

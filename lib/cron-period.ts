@@ -4,7 +4,8 @@ const FIELDS: Array<[min: number, max: number]> = [[0, 59], [0, 23], [1, 31], [1
 
 /**
  * The longest gap between two runs of a cron schedule (minute hour day-of-month month day-of-week,
- * numbers, `*`, ranges, steps and lists), found by walking a year of days: the time a job on that
+ * numbers, `*`, ranges, steps and lists), found by walking four years and a week of days (a whole
+ * leap-year cycle, and a week more for a gap that runs past its end): the time a job on that
  * schedule may go without running. Undefined for what it does not understand (names like `MON`,
  * macros like `@daily`), so callers ask for the interval instead of guessing.
  */

@@ -1,15 +1,5 @@
 import { checkDnsLabel, invalidInput, isDnsLabel } from './validation';
 
-/**
- * How Grafana in a flavour loads dashboard ConfigMaps.
- */
-export enum DashboardDelivery {
-  /** The Grafana sidecar loads every ConfigMap that carries the dashboard label (kube-prometheus-stack). */
-  SIDECAR = 'sidecar',
-  /** The ConfigMap must be mounted into the Grafana Deployment (kube-prometheus jsonnet manifests). */
-  DEPLOYMENT_MOUNT = 'deployment-mount',
-}
-
 /** Options for `KubePrometheusFlavour.kubePrometheus()`. */
 export interface KubePrometheusOptions {
   /**
@@ -44,7 +34,7 @@ export interface KubePrometheusStackOptions {
  * The kube-prometheus distribution the manifests are for. It answers every question where the
  * two flavours differ, so that no construct hard-codes one: which labels make Prometheus select a
  * ServiceMonitor or PrometheusRule, where Prometheus may discover targets, which pods are
- * Prometheus, and how Grafana loads dashboards.
+ * Prometheus, and which labels make Grafana's sidecar load a dashboard.
  */
 export class KubePrometheusFlavour {
   /** kube-prometheus (the jsonnet manifests of prometheus-operator/kube-prometheus). */
@@ -56,14 +46,12 @@ export class KubePrometheusFlavour {
     checkDnsLabel(where, 'prometheusServiceAccount', prometheusServiceAccount, 253);
     for (const ns of options.discoverableNamespaces ?? []) checkDnsLabel(where, 'discoverableNamespaces entry', ns);
     return new KubePrometheusFlavour({
-      name: 'kube-prometheus',
       namespace,
       prometheusServiceAccount,
       discoverableNamespaces: options.discoverableNamespaces ?? ['default', 'kube-system', namespace],
       monitorLabels: {},
       // kube-prometheus's own rules carry these; anyone who tightened ruleSelector relies on them
       ruleLabels: { prometheus: 'k8s', role: 'alert-rules' },
-      dashboardDelivery: DashboardDelivery.DEPLOYMENT_MOUNT,
     });
   }
 
@@ -77,44 +65,34 @@ export class KubePrometheusFlavour {
     const namespace = options.namespace ?? 'monitoring';
     checkDnsLabel(where, 'namespace', namespace);
     return new KubePrometheusFlavour({
-      name: 'kube-prometheus-stack',
       namespace,
       prometheusServiceAccount: `${options.release}-kube-prometheus-prometheus`,
       discoverableNamespaces: undefined,
       monitorLabels: { release: options.release },
       ruleLabels: { release: options.release },
-      dashboardDelivery: DashboardDelivery.SIDECAR,
     });
   }
 
-  /** `kube-prometheus` or `kube-prometheus-stack`. */
-  public readonly name: string;
   /** Namespace of Prometheus and Grafana. */
   public readonly namespace: string;
   /** ServiceAccount the Prometheus server runs as, in `namespace`. */
   public readonly prometheusServiceAccount: string;
-  /** How Grafana loads dashboard ConfigMaps. */
-  public readonly dashboardDelivery: DashboardDelivery;
   private readonly discoverableNamespaces?: string[];
   private readonly _monitorLabels: Record<string, string>;
   private readonly _ruleLabels: Record<string, string>;
 
   private constructor(spec: {
-    name: string;
     namespace: string;
     prometheusServiceAccount: string;
     discoverableNamespaces?: string[];
     monitorLabels: Record<string, string>;
     ruleLabels: Record<string, string>;
-    dashboardDelivery: DashboardDelivery;
   }) {
-    this.name = spec.name;
     this.namespace = spec.namespace;
     this.prometheusServiceAccount = spec.prometheusServiceAccount;
     this.discoverableNamespaces = spec.discoverableNamespaces;
     this._monitorLabels = spec.monitorLabels;
     this._ruleLabels = spec.ruleLabels;
-    this.dashboardDelivery = spec.dashboardDelivery;
   }
 
   /** Labels a ServiceMonitor or PodMonitor needs so that Prometheus selects it. */

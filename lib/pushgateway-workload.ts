@@ -17,7 +17,6 @@ const DEFAULT_RESOURCES: ContainerResources = {
 
 /** The objects that run the Pushgateway: a Deployment with one replica, a StatefulSet with more. */
 export interface PushgatewayWorkload {
-  readonly args: string[];
   readonly deployment?: k8s.KubeDeployment;
   readonly statefulSet?: k8s.KubeStatefulSet;
 }
@@ -39,8 +38,7 @@ export function addWorkload(scope: Construct, r: ResolvedPushgateway): Pushgatew
     }
   }
 
-  const args = containerArgs(r);
-  const template = podTemplate(r, args, claimName);
+  const template = podTemplate(r, claimName);
   if (r.ha) {
     const statefulSet = new k8s.KubeStatefulSet(scope, 'StatefulSet', {
       metadata: r.metadata(r.name),
@@ -55,7 +53,7 @@ export function addWorkload(scope: Construct, r: ResolvedPushgateway): Pushgatew
         volumeClaimTemplates: r.persistence ? [{ metadata: { name: 'data', labels: r.selectorLabels }, spec: r.claimSpec }] : undefined,
       },
     });
-    return { args, statefulSet };
+    return { statefulSet };
   }
   const deployment = new k8s.KubeDeployment(scope, 'Deployment', {
     metadata: r.metadata(r.name),
@@ -67,7 +65,7 @@ export function addWorkload(scope: Construct, r: ResolvedPushgateway): Pushgatew
       template,
     },
   });
-  return { args, deployment };
+  return { deployment };
 }
 
 /** The PodDisruptionBudget of the replicas. */
@@ -100,7 +98,7 @@ function containerArgs(r: ResolvedPushgateway): string[] {
 }
 
 /** `claimName`: the claim a single replica mounts at /data; with replicas each mounts its claim template's. */
-function podTemplate(r: ResolvedPushgateway, args: string[], claimName: string | undefined): k8s.PodTemplateSpec {
+function podTemplate(r: ResolvedPushgateway, claimName: string | undefined): k8s.PodTemplateSpec {
   const props = r.props;
   const volumes: k8s.Volume[] = [
     ...(claimName ? [{ name: 'data', persistentVolumeClaim: { claimName } }] : []),
@@ -139,7 +137,7 @@ function podTemplate(r: ResolvedPushgateway, args: string[], claimName: string |
         name: 'pushgateway',
         image: r.image,
         imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
-        args,
+        args: containerArgs(r),
         env: props.env ? Object.keys(props.env).sort().map((name) => ({ name, value: props.env![name] })) : undefined,
         ports: r.ports.map(({ name, port }) => ({ name, containerPort: port, protocol: 'TCP' })),
         // The persistence file is read before the HTTP server starts; a large one takes a while.

@@ -131,8 +131,6 @@ export class Pushgateway extends Construct implements IPushgateway {
   public readonly clientAuth: PushgatewayClientAuth;
   /** The flavour the Pushgateway is set up for. */
   public readonly flavour: KubePrometheusFlavour;
-  /** The container arguments. */
-  public readonly args: string[];
   /** Labels on every Pushgateway object. */
   public readonly labels: Record<string, string>;
   /** Labels that select the Pushgateway pods. */
@@ -169,7 +167,6 @@ export class Pushgateway extends Construct implements IPushgateway {
 
     // The objects in the order they are written to the manifest.
     const workload = addWorkload(this, r);
-    this.args = workload.args;
     this.deployment = workload.deployment;
     this.statefulSet = workload.statefulSet;
     this.service = addService(this, r);

@@ -137,7 +137,7 @@ function cronProblem(spec: string): string | undefined {
   return undefined;
 }
 
-/** A job's thresholds, checked the same way wherever a job is added (chart, alerts, dashboard). */
+/** A job's thresholds, checked where every job is declared, whoever declares it: `JobRegistry.addJob`. */
 export function checkJobThresholds(scope: IConstruct, job: BatchJob): void {
   checkPositive(scope, `interval of job "${job.name}"`, job.interval);
   checkPositive(scope, `maxDuration of job "${job.name}"`, job.maxDuration);
