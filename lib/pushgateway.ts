@@ -152,18 +152,12 @@ export class Pushgateway extends Construct implements IPushgateway {
     super(scope, id);
     refuseDuplicateObjects(this);
     const r = resolvePushgatewayProps(this, props);
-    this.name = r.name;
-    this.namespace = r.namespace;
-    this.flavour = r.flavour;
-    this.port = r.port;
-    this.routePrefix = r.routePrefix;
-    this.replicas = r.replicas;
-    this.scheme = r.scheme;
-    this.clientAuth = r.clientAuth;
-    this.url = r.url;
-    this.replicaUrls = r.replicaUrls;
-    this.labels = r.labels;
-    this.selectorLabels = r.selectorLabels;
+    // What clients see of it (IPushgateway), as resolved.
+    ({
+      name: this.name, namespace: this.namespace, port: this.port, routePrefix: this.routePrefix, scheme: this.scheme, url: this.url,
+      replicas: this.replicas, replicaUrls: this.replicaUrls, clientAuth: this.clientAuth, flavour: this.flavour,
+      labels: this.labels, selectorLabels: this.selectorLabels,
+    } = r);
 
     // The objects in the order they are written to the manifest.
     const workload = addWorkload(this, r);
