@@ -38,6 +38,8 @@ const DOM: Bounds = { name: 'day-of-month', min: 1, max: 31 };
 const MONTHS: Bounds = { name: 'month', min: 1, max: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] };
 const DOW: Bounds = { name: 'day-of-week', min: 0, max: 6, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] };
 
+const GAPS = new Map<string, ScheduleGap | undefined>();
+
 /** Why a schedule is refused, worded to follow "invalid schedule <value>: ". */
 class ScheduleProblem extends Error {}
 
@@ -69,7 +71,10 @@ export function cronScheduleGap(scope: InputScope, field: string, schedule: Cron
   if (typeof parsed === 'number') {
     return { duration: Duration.seconds(parsed / 1000), from: 'any run', to: `${parsed / 1000} seconds later` };
   }
-  const gap = longestGap(parsed, timeZone);
+  // Apps declare many jobs on a few schedules: walk each schedule once per zone.
+  const key = `${expression}\n${timeZone ?? ''}`;
+  if (!GAPS.has(key)) GAPS.set(key, longestGap(parsed, timeZone));
+  const gap = GAPS.get(key);
   if (!gap) {
     throw invalidInput(scope, field, expression,
       `it never runs${neverReason(parsed, expression)}, so Kubernetes would never start the job: use days that exist in the months given (February has 28 or 29, April, June, September and November 30)`);
