@@ -3,7 +3,7 @@ import { Cron, Duration, Size } from 'cdk8s';
 import { ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, ImagePullPolicy, Volume } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { basicAuthEnv, caMount, DROP_ALL, pushgatewayUrlEnv, useRuntimeDefaultSeccomp } from './cron-job-pod';
-import { cronPeriod } from './cron-period';
+import { cronScheduleGap } from './cron-schedule';
 import { CLEANUP_FLAGS, CLEANUP_JOB_NAME } from './names';
 import { packageFilePath } from './package-file';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels } from './object-labels';
@@ -13,7 +13,7 @@ import { JobRegistry } from './job-registry';
 import { Pushgateway } from './pushgateway';
 import { PushgatewayBasicAuth, PushgatewayCaCertificate } from './pushgateway-web-config';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkCronSchedule, checkDnsLabel, checkLabelValue, checkPositive, checkStartingDeadline, invalidInput } from './validation';
+import { checkDnsLabel, checkLabelValue, checkPositive, checkStartingDeadline, invalidInput } from './validation';
 
 /** Options of `CleanupCronJob`, everything but the Pushgateway (what `BatchMonitoringChart` takes). */
 export interface CleanupCronJobOptions {
@@ -45,7 +45,7 @@ export interface CleanupCronJobOptions {
   /**
    * The longest time between two runs, which the `pushgateway-cleanup` job's alerts expect; at
    * least the longest gap between two runs of `schedule`.
-   * @default - the longest gap between two runs of `schedule`; required when that cannot be worked out
+   * @default - the longest gap between two runs of `schedule` in `timeZone`, as Kubernetes runs it
    */
   readonly expectedInterval?: Duration;
   /**
@@ -213,17 +213,12 @@ export class CleanupCronJob extends Construct {
     if (this.maxAge.toMilliseconds() % 1000 !== 0) {
       throw invalidInput(this, 'maxAge', this.maxAge.toHumanString(), 'use whole seconds, e.g. Duration.days(7)');
     }
-    checkCronSchedule(this, 'schedule', this.schedule);
-    const period = cronPeriod(this.schedule);
-    const interval = props.expectedInterval ?? period;
-    if (!interval) {
-      throw invalidInput(this, 'schedule', this.schedule.expressionString,
-        'cannot work out how often it runs (only numbers, *, ranges, steps and lists are understood): set expectedInterval, e.g. Duration.days(1)');
-    }
+    const period = cronScheduleGap(this, 'schedule', this.schedule, props.timeZone);
+    const interval = props.expectedInterval ?? period.duration;
     checkPositive(this, 'expectedInterval', interval);
-    if (period && interval.toMilliseconds() < period.toMilliseconds()) {
+    if (interval.toMilliseconds() < period.duration.toMilliseconds()) {
       throw invalidInput(this, 'expectedInterval', interval.toHumanString(),
-        `the schedule "${this.schedule.expressionString}" leaves up to ${period.toHumanString()} between runs, so its alerts would fire between runs: raise expectedInterval to at least that, or leave it out`);
+        `the schedule "${this.schedule.expressionString}"${props.timeZone ? ` in ${props.timeZone}` : ''} leaves up to ${period.duration.toHumanString()} between runs (${period.from} to ${period.to}), so its alerts would fire between runs: raise expectedInterval to at least that, or leave it out`);
     }
     this.interval = interval;
     this.activeDeadline = props.activeDeadline ?? Duration.minutes(10);

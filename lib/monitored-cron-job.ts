@@ -3,7 +3,7 @@ import { ConfigMap, Container, ContainerProps, ContainerResources, Cpu, CronJob,
 import { Construct } from 'constructs';
 import { BatchMonitoringChart } from './batch-monitoring-chart';
 import { basicAuthEnv, caMount, DROP_ALL, pushgatewayUrlEnv, useRuntimeDefaultSeccomp } from './cron-job-pod';
-import { cronPeriod } from './cron-period';
+import { cronScheduleGap } from './cron-schedule';
 import { PUSHER_ENV } from './names';
 import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { readPackageFile } from './package-file';
@@ -11,7 +11,7 @@ import { NOBODY } from './pod-security';
 import { JobRegistry, RegisteredJob } from './job-registry';
 import { IPushgateway, Pushgateway } from './pushgateway';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkCronSchedule, checkDnsLabel, checkStartingDeadline, invalidInput } from './validation';
+import { checkDnsLabel, checkStartingDeadline, invalidInput } from './validation';
 
 /** Props for `MonitoredCronJob`. */
 export interface MonitoredCronJobProps extends CronJobProps {
@@ -35,8 +35,11 @@ export interface MonitoredCronJobProps extends CronJobProps {
   /**
    * How often the job is expected to succeed, e.g. `Duration.hours(24)` for a daily schedule; at
    * least the longest gap between two runs of `schedule`.
+   * @default - that longest gap, as Kubernetes runs `schedule` in `timeZone`: 1 day for
+   * `0 3 * * *`, 7 days for `0 3 * * MON`, 31 days for `@monthly`, 47 hours for `30 2 * * *` in
+   * `Europe/Berlin` (the spring clock change skips 02:30)
    */
-  readonly interval: Duration;
+  readonly interval?: Duration;
   /** The longest a run may take before it counts as too slow. */
   readonly maxDuration: Duration;
   /**
@@ -117,11 +120,10 @@ export class MonitoredCronJob extends CronJob {
       throw invalidInput(this, 'jobName', jobName, 'use at most 52 characters: Kubernetes limits CronJob names to 52');
     }
     checkDnsLabel(this, 'jobName', jobName, 52);
-    checkCronSchedule(this, 'schedule', props.schedule);
-    const period = cronPeriod(props.schedule);
-    if (period && interval.toMilliseconds() < period.toMilliseconds()) {
+    const gap = cronScheduleGap(this, 'schedule', props.schedule, props.timeZone);
+    if (interval && interval.toMilliseconds() < gap.duration.toMilliseconds()) {
       throw invalidInput(this, 'interval', interval.toHumanString(),
-        `the schedule "${props.schedule.expressionString}" leaves up to ${period.toHumanString()} between runs, so BatchJobNotRunning would fire between runs: raise interval to at least that`);
+        `the schedule "${props.schedule.expressionString}"${props.timeZone ? ` in ${props.timeZone}` : ''} leaves up to ${gap.duration.toHumanString()} between runs (${gap.from} to ${gap.to}), so BatchJobNotRunning would fire between runs: raise interval to at least that, or leave it out to get that`);
     }
     this.pushgateway = registry.pushgateway;
     this.wrapCommand = wrapCommand ?? false;
@@ -130,7 +132,7 @@ export class MonitoredCronJob extends CronJob {
       throw invalidInput(this, 'namespace', namespace ?? null, 'set a namespace on the chart or in metadata.namespace: the alerts need to know where the CronJob runs');
     }
     // Its alerts carry the CronJob's namespace, where its owners route and inhibit.
-    this.job = registry.addJob({ name: jobName, namespace, cronJob: this.name, interval, maxDuration, grace, labels: alertLabels });
+    this.job = registry.addJob({ name: jobName, namespace, cronJob: this.name, interval: interval ?? gap.duration, maxDuration, grace, labels: alertLabels });
     for (const container of containers ?? []) this.addContainer(container);
     useRuntimeDefaultSeccomp(this);
   }

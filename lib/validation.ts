@@ -1,4 +1,4 @@
-import { Cron, Duration } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import type { BatchJob } from './batch-job';
 
@@ -87,54 +87,6 @@ export function checkUrlPath(scope: IConstruct, field: string, value: string): v
   if (!/^[A-Za-z0-9\-._~/]+$/.test(value)) {
     throw invalidInput(scope, field, value, 'use only letters, digits and "-", ".", "_", "~", "/"');
   }
-}
-
-const CRON_FIELDS: Array<{ name: string; min: number; max: number; names?: string[] }> = [
-  { name: 'minute', min: 0, max: 59 },
-  { name: 'hour', min: 0, max: 23 },
-  { name: 'day-of-month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] },
-  { name: 'day-of-week', min: 0, max: 6, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
-];
-const CRON_DESCRIPTORS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
-
-/**
- * A CronJob schedule as the API server accepts it (robfig/cron's standard parser: five fields,
- * numbers, month and weekday names, `*`, `?`, ranges, steps and lists, or a descriptor such as
- * `@daily`), so that a typo fails here rather than at `kubectl apply`. `Cron` itself checks nothing.
- */
-export function checkCronSchedule(scope: InputScope, field: string, schedule: Cron): void {
-  const expression = schedule.expressionString;
-  const problem = cronProblem(expression.trim());
-  if (problem) {
-    throw invalidInput(scope, field, expression,
-      `${problem}: use five fields "minute hour day-of-month month day-of-week" as Kubernetes reads them, e.g. Cron.schedule({ minute: '0', hour: '3' }) for "0 3 * * *"`);
-  }
-}
-
-function cronProblem(spec: string): string | undefined {
-  if (spec.includes('TZ')) return 'Kubernetes refuses a time zone in the schedule (set timeZone instead)';
-  if (spec.startsWith('@')) {
-    return CRON_DESCRIPTORS.includes(spec) || /^@every (\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(spec) ? undefined : `unknown descriptor ${spec}`;
-  }
-  const fields = spec.split(/\s+/).filter((f) => f !== '');
-  if (fields.length !== 5) return `it has ${fields.length} fields, not 5`;
-  for (let i = 0; i < 5; i++) {
-    const { name, min, max, names } = CRON_FIELDS[i];
-    for (const part of fields[i].split(',')) {
-      const [range, step, ...extraSlashes] = part.split('/');
-      const bounds = range.split('-');
-      if (extraSlashes.length > 0 || bounds.length > 2 || (step !== undefined && !/^\d+$/.test(step))) return `the ${name} field "${fields[i]}" is malformed`;
-      if (step !== undefined && Number(step) === 0) return `the ${name} field "${fields[i]}" has a step of 0`;
-      if (range === '*' || range === '?') continue;
-      // Names count from the field's minimum: JAN is 1, SUN is 0.
-      const values = bounds.map((b) => (/^\d+$/.test(b) ? Number(b) : names?.includes(b.toLowerCase()) ? min + names.indexOf(b.toLowerCase()) : -1));
-      const bad = bounds.find((_, j) => values[j] === -1 || values[j] < min || values[j] > max);
-      if (bad !== undefined) return `the ${name} field allows ${min} to ${max}${names ? ` or ${names[0].toUpperCase()}-${names[names.length - 1].toUpperCase()}` : ''}, not "${bad}"`;
-      if (values.length === 2 && values[0] > values[1]) return `the ${name} range "${range}" ends before it starts`;
-    }
-  }
-  return undefined;
 }
 
 /** A job's thresholds, checked where every job is declared, whoever declares it: `JobRegistry.addJob`. */

@@ -306,8 +306,12 @@ const CASES: BadInput[] = [
     path: 'test/Cleanup', field: 'schedule', value: '0 0 20-10 * *', fix: cronFix('the day-of-month range "20-10" ends before it starts') },
   { name: 'with an unknown schedule descriptor', build: () => cleanup({ schedule: { expressionString: '@fortnightly' } as Cron, expectedInterval: Duration.days(14), maxAge: Duration.days(28) }),
     path: 'test/Cleanup', field: 'schedule', value: '@fortnightly', fix: cronFix('unknown descriptor @fortnightly') },
-  { name: 'with a cleanup schedule whose interval cannot be worked out', build: () => cleanup({ schedule: Cron.schedule({ minute: '0', hour: '0', weekDay: 'MON' }), maxAge: Duration.days(14) }),
-    path: 'test/Cleanup', field: 'schedule', value: '0 0 * * MON', fix: /set expectedInterval, e\.g\. Duration\.days\(1\)/ },
+  { name: 'with a cleanup schedule that never runs', build: () => cleanup({ schedule: Cron.schedule({ minute: '0', hour: '0', day: '30', month: '2' }), expectedInterval: Duration.days(1) }),
+    path: 'test/Cleanup', field: 'schedule', value: '0 0 30 2 *', fix: /^it never runs \(day-of-month "30" never falls in month "2"\), so Kubernetes would never start the job: use days that exist/ },
+  { name: 'with a cleanup time zone that does not exist', build: () => cleanup({ timeZone: 'Europe/Atlantis' }),
+    path: 'test/Cleanup', field: 'timeZone', value: 'Europe/Atlantis', fix: /use an IANA time zone name such as "Europe\/Berlin"/ },
+  { name: 'with a daily expected interval for a weekly cleanup schedule written with a name', build: () => cleanup({ schedule: Cron.schedule({ minute: '0', hour: '0', weekDay: 'sun' }), expectedInterval: Duration.hours(36), maxAge: Duration.days(14) }),
+    path: 'test/Cleanup', field: 'expectedInterval', value: '1 day 12 hours', fix: /leaves up to 7 days between runs/ },
   { name: 'with an expected interval shorter than the cleanup schedule', build: () => cleanup({ schedule: Cron.weekly(), expectedInterval: Duration.days(1), maxAge: Duration.days(14) }),
     path: 'test/Cleanup', field: 'expectedInterval', value: '1 day', fix: /leaves up to 7 days between runs.*raise expectedInterval to at least that/ },
   { name: 'with a zero expected interval', build: () => cleanup({ schedule: Cron.schedule({ minute: '0', hour: '0', weekDay: 'MON' }), expectedInterval: Duration.seconds(0) }),
@@ -355,7 +359,22 @@ const CASES: BadInput[] = [
   { name: 'with two slashes in a CronJob schedule', build: () => backup({ schedule: Cron.schedule({ minute: '0/5/10' }) }),
     path: 'test/Backup', field: 'schedule', value: '0/5/10 * * * *', fix: cronFix('the minute field "0/5/10" is malformed') },
   { name: 'with an interval shorter than the schedule', build: () => backup({ schedule: Cron.weekly(), interval: Duration.days(1) }),
-    path: 'test/Backup', field: 'interval', value: '1 day', fix: /leaves up to 7 days between runs, so BatchJobNotRunning would fire between runs: raise interval/ },
+    path: 'test/Backup', field: 'interval', value: '1 day', fix: /leaves up to 7 days between runs \(.+ to .+\), so BatchJobNotRunning would fire between runs: raise interval to at least that, or leave it out/ },
+  { name: 'with a CronJob schedule that never runs', build: () => backup({ schedule: Cron.schedule({ minute: '0', hour: '0', day: '31', month: '4' }) }),
+    path: 'test/Backup', field: 'schedule', value: '0 0 31 4 *', fix: /^it never runs \(day-of-month "31" never falls in month "4"\)/ },
+  { name: 'with day of week 7 in a CronJob schedule (Kubernetes allows 0 to 6)', build: () => backup({ schedule: Cron.schedule({ minute: '0', hour: '3', weekDay: '7' }) }),
+    path: 'test/Backup', field: 'schedule', value: '0 3 * * 7', fix: cronFix('the day-of-week field allows 0 to 6 or SUN-SAT, not "7"') },
+  { name: 'with a two-day interval for a weekly schedule written with a weekday name', build: () => backup({ schedule: Cron.schedule({ minute: '0', hour: '3', weekDay: 'MON' }), interval: Duration.days(2) }),
+    path: 'test/Backup', field: 'interval', value: '2 days', fix: /^the schedule "0 3 \* \* MON" leaves up to 7 days between runs/ },
+  { name: 'with a three-day interval for a weekly schedule written with "?"', build: () => backup({ schedule: Cron.schedule({ minute: '0', hour: '3', day: '?', weekDay: '1' }), interval: Duration.days(3) }),
+    path: 'test/Backup', field: 'interval', value: '3 days', fix: /^the schedule "0 3 \? \* 1" leaves up to 7 days between runs/ },
+  { name: 'with a daily schedule in the hour Berlin skips in spring', build: () => backup({ schedule: Cron.schedule({ minute: '30', hour: '2' }), timeZone: 'Europe/Berlin', interval: Duration.hours(30) }),
+    path: 'test/Backup', field: 'interval', value: '1 day 6 hours',
+    fix: /^the schedule "30 2 \* \* \*" in Europe\/Berlin leaves up to 1 day 23 hours between runs \(\d{4}-03-\d\d 02:30 \(UTC\+01:00\) to \d{4}-03-\d\d 02:30 \(UTC\+02:00\)\)/ },
+  { name: 'with a time zone written in the wrong case', build: () => backup({ timeZone: 'europe/berlin' }),
+    path: 'test/Backup', field: 'timeZone', value: 'europe/berlin', fix: /^write it as "Europe\/Berlin": Kubernetes reads time zone names case-sensitively/ },
+  { name: 'with the time zone "Local"', build: () => backup({ timeZone: 'Local' }),
+    path: 'test/Backup', field: 'timeZone', value: 'Local', fix: /use an IANA time zone name/ },
   { name: 'with a starting deadline below 10 seconds', build: () => backup({ startingDeadline: Duration.seconds(5) }),
     path: 'test/Backup', field: 'startingDeadline', value: '5 seconds', fix: /use at least 10 seconds/ },
   { name: 'with a CronJob in a chart without a namespace', build: () => { const c = monitoring(); backup({}, c, new Chart(c.node.root, 'apps')); },
@@ -412,10 +431,12 @@ describe('bad input', () => {
       // Cron.schedule cannot express a descriptor; a Cron is only ever read through expressionString.
       const schedule = { expressionString: expression } as Cron;
       new MonitoredCronJob(chart, `Job${i}`, {
-        monitoring: chart, jobName: `job-${i}`, interval: Duration.days(31), maxDuration: Duration.minutes(5), schedule,
+        monitoring: chart, jobName: `job-${i}`, maxDuration: Duration.minutes(5), schedule,
       });
     }
     expect(chart.jobs.map((j) => j.name)).toContain(`job-${schedules.length - 1}`);
+    // Without an interval, each job expects what its schedule gives: January and July is 184 days apart at most.
+    expect(chart.jobs.map((j) => j.interval.toHours({ integral: false }))).toEqual([0.25, 72, 184 * 24, 7 * 24, 7 * 24, 30, 7 * 24, 1.5]);
   });
 
   test('the conflict checks leave consistent options alone', () => {

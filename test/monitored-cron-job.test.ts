@@ -165,6 +165,17 @@ describe('MonitoredCronJob', () => {
     expect(container.resources).toEqual({ requests: { memory: '1024Mi' } });
   });
 
+  test('without an interval, the job expects a success as often as Kubernetes runs the schedule, in its time zone', () => {
+    const weekly = backup(new BatchMonitoringChart(Testing.app(), 'test'), { interval: undefined, schedule: Cron.schedule({ minute: '0', hour: '3', weekDay: 'MON' }) });
+    expect(weekly.job.interval.toHours()).toBe(7 * 24);
+    // Kubernetes skips 02:30 on the day Berlin's clocks jump from 02:00 to 03:00.
+    const chart = new BatchMonitoringChart(Testing.app(), 'test');
+    const berlin = backup(chart, { interval: undefined, schedule: Cron.schedule({ minute: '30', hour: '2' }), timeZone: 'Europe/Berlin' });
+    expect(berlin.job.interval.toHours()).toBe(47);
+    expect(berlin.job.deadline.toHours()).toBe(49);
+    expect(synth(chart).find('CronJob', 'daily-backup').spec.timeZone).toBe('Europe/Berlin');
+  });
+
   test('fails when the job is set to run as root (an image that needs root)', () => {
     const chart = new BatchMonitoringChart(Testing.app(), 'test');
     expect(() => backup(chart, { containers: [{ name: 'backup', image: 'alpine:3.20', command: ['true'], securityContext: { user: 0 } }] }))
