@@ -56,7 +56,9 @@ export interface MonitoredCronJobProps extends CronJobProps {
    * Wrap every container's command in a POSIX sh script that times it, keeps its exit code, and
    * pushes `batch_job_success`, `batch_job_duration_seconds` and, on success,
    * `batch_job_last_success_timestamp_seconds`, so that the job's code does not change. The image
-   * needs `sh` and `curl` or `wget`, and each container an explicit `command`.
+   * needs `sh` and `curl` or `wget`, and each container an explicit `command`. With two or more
+   * wrapped containers, each pushes to a group of its own (grouping label `batch_container`, from
+   * `BATCH_JOB_CONTAINER`), so that a container's failure is never overwritten by another's success.
    * @default false - the job pushes its own metrics, e.g. with a Prometheus client library
    */
   readonly wrapCommand?: boolean;
@@ -87,6 +89,7 @@ export class MonitoredCronJob extends CronJob {
   public readonly pushgateway: IPushgateway;
   private readonly wrapCommand: boolean;
   private readonly jobLabels: Record<string, string>;
+  private readonly wrappedContainers: Container[] = [];
   private wrapperVolume?: Volume;
 
   constructor(scope: Construct, id: string, props: MonitoredCronJobProps) {
@@ -99,6 +102,8 @@ export class MonitoredCronJob extends CronJob {
     }
     const registry = (monitoring?.registry ?? givenRegistry)!;
     if (cronJobProps.startingDeadline) checkStartingDeadline(path, cronJobProps.startingDeadline);
+    // cdk8s-plus adds props.containers from its own constructor, before the job they push for is
+    // declared: they are added at the end of this one instead, through addContainer.
     const labels = objectLabels({ name: jobName, component: 'batch-job', partOf: registry.pushgateway.labels['app.kubernetes.io/part-of'] ?? DEFAULT_PART_OF });
     super(scope, id, {
       // cdk8s-plus's 10s default lets a busy controller skip a run without a trace.
@@ -133,12 +138,15 @@ export class MonitoredCronJob extends CronJob {
     }
     // Its alerts carry the CronJob's namespace, where its owners route and inhibit.
     this.job = registry.addJob({ name: jobName, namespace, cronJob: this.name, interval: interval ?? gap.duration, maxDuration, grace, labels: alertLabels });
-    for (const container of containers ?? []) this.addContainer(container);
     useRuntimeDefaultSeccomp(this);
+    for (const container of containers ?? []) this.addContainer(container);
   }
 
   /** Adds a container with the job's environment and, if `wrapCommand` is set, its command wrapped. */
   public addContainer(cont: ContainerProps): Container {
+    if (!this.job) {
+      throw new Error(`${this.node.path}: MonitoredCronJob.addContainer ran before the job was declared: its constructor must add props.containers itself, last`);
+    }
     const { basicAuth, ca } = this.pushgateway.clientAuth;
     const caCertificate = ca && caMount(this, ca, 'pushgateway-ca', true);
     const envVariables = {
@@ -153,7 +161,7 @@ export class MonitoredCronJob extends CronJob {
     // capability is the one default it lacks for Pod Security "restricted".
     const securityContext = { capabilities: { drop: [DROP_ALL] }, ...cont.securityContext };
     refuseRoot(this, `container ${JSON.stringify(cont.name ?? 'main')} securityContext`, cont.securityContext);
-    return super.addContainer({
+    const container = super.addContainer({
       imagePullPolicy: ImagePullPolicy.IF_NOT_PRESENT,
       resources: DEFAULT_RESOURCES,
       ...cont,
@@ -162,6 +170,20 @@ export class MonitoredCronJob extends CronJob {
       volumeMounts,
       ...(this.wrapCommand ? this.wrapped({ ...cont, volumeMounts }) : {}),
     });
+    if (this.wrapCommand) this.groupByContainer(container);
+    return container;
+  }
+
+  /**
+   * Two wrapped containers pushing to one group would leave only the result of the one that ended
+   * last: from the second on, each pushes to a group of its own. One alone keeps the plain group.
+   */
+  private groupByContainer(container: Container): void {
+    this.wrappedContainers.push(container);
+    if (this.wrappedContainers.length < 2) return;
+    for (const c of this.wrappedContainers.length === 2 ? this.wrappedContainers : [container]) {
+      c.env.addVariable(PUSHER_ENV.container, EnvValue.fromValue(c.name));
+    }
   }
 
   private wrapped(cont: ContainerProps): Partial<ContainerProps> {

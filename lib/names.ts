@@ -20,6 +20,11 @@ export const PUSHER_ENV = {
   retrySeconds: 'PUSHGATEWAY_RETRY_SECONDS',
   /** The `job` label the wrapper pushes with. */
   jobName: 'BATCH_JOB_NAME',
+  /**
+   * With two or more wrapped containers in a pod, the container's name: the wrapper's group gets
+   * the grouping label `batch_container` with it.
+   */
+  container: 'BATCH_JOB_CONTAINER',
 } as const;
 
 /** The cleanup program's flags. */

@@ -68,6 +68,25 @@ describe('MonitoredCronJob', () => {
     expect(s.all('ConfigMap').filter((c) => c.metadata.name.endsWith('push-wrapper'))).toHaveLength(0);
   });
 
+  test('two or more wrapped containers: each pushes to a group of its own (BATCH_JOB_CONTAINER), one alone does not', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'test');
+    const job = backup(chart, { wrapCommand: true, containers: [{ name: 'dump', image: 'dump:1', command: ['dump'] }, { name: 'upload', image: 'upload:1', command: ['upload'] }] });
+    job.addContainer({ name: 'notify', image: 'notify:1', command: ['notify'] });
+    const containers = synth(chart).find('CronJob', 'daily-backup').spec.jobTemplate.spec.template.spec.containers;
+    expect(containers.map((c: any) => [c.name, c.env.filter((e: any) => e.name === 'BATCH_JOB_CONTAINER').map((e: any) => e.value)]))
+      .toEqual([['dump', ['dump']], ['upload', ['upload']], ['notify', ['notify']]]);
+
+    const single = new BatchMonitoringChart(Testing.app(), 'test');
+    backup(single, { wrapCommand: true });
+    const unwrapped = new BatchMonitoringChart(Testing.app(), 'test');
+    backup(unwrapped, { containers: [{ name: 'dump', image: 'dump:1', command: ['dump'] }, { name: 'upload', image: 'upload:1', command: ['upload'] }] });
+    for (const chart of [single, unwrapped]) {
+      for (const c of synth(chart).find('CronJob', 'daily-backup').spec.jobTemplate.spec.template.spec.containers) {
+        expect(c.env.map((e: any) => e.name)).not.toContain('BATCH_JOB_CONTAINER');
+      }
+    }
+  });
+
   test('the pod passes Pod Security "restricted" with the default container security context', () => {
     const chart = new BatchMonitoringChart(Testing.app(), 'test');
     backup(chart, { containers: [{ image: 'alpine:3.20', command: ['true'] }], wrapCommand: true });

@@ -6,11 +6,14 @@
 #
 # Usage: push-metrics.sh COMMAND [ARG]...
 # Environment: PUSHGATEWAY_URL (e.g. http://pushgateway.monitoring.svc:9091), BATCH_JOB_NAME;
+#   BATCH_JOB_CONTAINER (set when one pod runs several wrapped containers): each pushes to its own
+#   group, with the grouping label batch_container, so that no container's result overwrites another's;
 #   PUSHGATEWAY_URLS (comma-separated, one URL per Pushgateway replica): push to each of them
 #   instead of PUSHGATEWAY_URL; PUSHGATEWAY_RETRY_SECONDS (whole seconds, default 300): how long
 #   a push that can pass is retried; with a web config also PUSHGATEWAY_USERNAME and
 #   PUSHGATEWAY_PASSWORD (basic auth) and PUSHGATEWAY_CA_FILE (the CA of an https URL).
-# Needs: a POSIX sh, and curl or wget (BusyBox's will do; base64 and tr too for basic auth).
+# Needs: a POSIX sh, and curl or wget (BusyBox's will do; base64 and tr too for basic auth, or for
+#   a job or container name with characters other than A-Z a-z 0-9 . _ -).
 # Exit status: the command's own. A failed push never changes it; it is reported on stderr.
 #
 # Retries: a refused or reset connection, a timeout, a DNS failure or a 5xx answer can pass (a
@@ -85,13 +88,24 @@ case "$retry_seconds" in
     retry_seconds=$DEFAULT_RETRY_SECONDS ;;
 esac
 
+# A grouping label as a URL path part: as it is when the value is safe there, else base64url with
+# the Pushgateway's @base64 suffix, which any value survives ("/" or "%" included).
+path_label() {
+  case "$2" in
+    .|..|*[!A-Za-z0-9._-]*) printf '/%s@base64/%s' "$1" "$(printf '%s' "$2" | base64 | tr -d '\n=' | tr '+/' '-_')" ;;
+    *) printf '/%s/%s' "$1" "$2" ;;
+  esac
+}
+group=$(path_label job "$BATCH_JOB_NAME")
+[ -n "${BATCH_JOB_CONTAINER:-}" ] && group="$group$(path_label batch_container "$BATCH_JOB_CONTAINER")"
+
 # One push URL per replica; URLs hold no spaces or commas, so they travel as a space-separated list.
 targets=""
 old_ifs=$IFS
 IFS=', '
 set -f
 for base in ${PUSHGATEWAY_URLS:-$PUSHGATEWAY_URL}; do
-  targets="$targets ${base%/}/metrics/job/${BATCH_JOB_NAME}"
+  targets="$targets ${base%/}/metrics$group"
 done
 set +f
 IFS=$old_ifs

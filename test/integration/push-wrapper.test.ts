@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findBinary } from '../helpers/binaries';
-import { freePort, pushedValue, runCommand, startPushgateway } from '../helpers/processes';
+import { freePort, pushedValue, pushgatewayGroups, runCommand, startPushgateway } from '../helpers/processes';
 
 const wrapper = path.resolve(__dirname, '..', '..', 'lib', 'push-wrapper', 'push-metrics.sh');
 const binary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
@@ -13,7 +13,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'push-wrapper-'));
 
 type Client = 'curl' | 'wget' | 'busybox' | 'none';
 const CLIENTS = ['curl', 'wget', ...(busybox ? ['busybox' as const] : [])] as const;
-const TOOLS = ['sh', 'date', 'sleep', 'true', 'false', 'printf', 'kill'];
+const TOOLS = ['sh', 'date', 'sleep', 'true', 'false', 'printf', 'kill', 'base64', 'tr'];
 
 /**
  * A PATH holding only what a minimal image has: sh and core tools, plus either curl or wget, so
@@ -98,6 +98,17 @@ describe.skipIf(!binary)('push-metrics.sh with the real Pushgateway', () => {
         const m = await group(job);
         expect(m.batch_job_success).toBe(0);
         expect(m.batch_job_last_success_timestamp_seconds).toBe(lastSuccess);
+      });
+
+      test('BATCH_JOB_CONTAINER: each container its own group (batch_container), any name escaped as the URL needs', async () => {
+        const containerJob = `containers-${client}`;
+        expect(runWrapped(client, pgw.url, ['false'], containerJob, { BATCH_JOB_CONTAINER: 'dump' }).status).toBe(1);
+        expect(runWrapped(client, pgw.url, ['true'], containerJob, { BATCH_JOB_CONTAINER: 'upload' }).status).toBe(0);
+        expect(runWrapped(client, pgw.url, ['true'], containerJob, { BATCH_JOB_CONTAINER: 'odd/name %2F' }).status).toBe(0);
+        const groups = (await pushgatewayGroups(pgw.url)).filter((g) => g.labels.job === containerJob);
+        const success = Object.fromEntries(groups.map((g) => [g.labels.batch_container, Number(g.batch_job_success.metrics[0].value)]));
+        expect(success).toEqual({ 'dump': 0, 'upload': 1, 'odd/name %2F': 1 });
+        expect(groups.map((g) => Object.keys(g.labels).sort())).toEqual(groups.map(() => ['batch_container', 'job']));
       });
 
       test('an unreachable Pushgateway: retried for PUSHGATEWAY_RETRY_SECONDS, the job exit code kept, the failure said on stderr', () => {
