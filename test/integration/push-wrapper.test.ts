@@ -9,6 +9,10 @@ import { freePort, pushedValue, pushgatewayGroups, runCommand, startPushgateway 
 const wrapper = path.resolve(__dirname, '..', '..', 'lib', 'push-wrapper', 'push-metrics.sh');
 const binary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
 const busybox = findBinary('busybox', 'busybox-static');
+const dash = findBinary('dash', 'dash');
+const bash = findBinary('bash', 'bash');
+const unshare = findBinary('unshare', 'util-linux');
+const mount = findBinary('mount', 'mount');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'push-wrapper-'));
 
 type Client = 'curl' | 'wget' | 'busybox' | 'none';
@@ -54,6 +58,42 @@ function startWrapped(client: Client, command: string[], env: Record<string, str
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The three shells the wrapper runs under, each with a client of a minimal image that has it. */
+const SHELLS = [
+  ...(dash ? [{ name: 'dash', command: dash, args: [] as string[], client: 'curl' as const }] : []),
+  ...(bash ? [{ name: 'bash', command: bash, args: [] as string[], client: 'wget' as const }] : []),
+  ...(busybox ? [{ name: 'BusyBox sh', command: busybox, args: ['sh'], client: 'busybox' as const }] : []),
+];
+type Shell = typeof SHELLS[number];
+
+/**
+ * The wrapper started under `shell`, its stdin a pipe the test writes to (or closes). `prefix`
+ * runs it through another command first (unshare).
+ */
+function launch(shell: Shell, command: string[], env: Record<string, string>, options: { path?: string; prefix?: string[] } = {}) {
+  const wrapperEnvironment = wrapperEnv(shell.client, env);
+  if (options.path) wrapperEnvironment.PATH = `${options.path}:${wrapperEnvironment.PATH}`;
+  const argv = [...(options.prefix ?? []), shell.command, ...shell.args, wrapper, ...command];
+  const child = spawn(argv[0], argv.slice(1), { env: wrapperEnvironment, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const result = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return {
+    child,
+    result,
+    /** Resolves once the command has written `text`, e.g. when its TERM trap is set. */
+    async printed(text: string, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!stdout.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`no "${text}" after ${timeoutMs} ms; stderr: ${stderr}`);
+        await sleep(20);
+      }
+    },
+  };
+}
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -137,19 +177,6 @@ describe.skipIf(!binary)('push-metrics.sh with the real Pushgateway', () => {
     expect(run.stderr).toMatch(/neither curl nor wget is installed in the image/);
   });
 
-  test('SIGTERM is passed on to the command, and the run is pushed as failed', async () => {
-    const child = spawn('/bin/sh', [wrapper, 'sh', '-c', 'trap "exit 143" TERM; sleep 30 & wait'], {
-      env: { PATH: pathWith('curl'), PUSHGATEWAY_URL: pgw.url, BATCH_JOB_NAME: 'wrapped-term' },
-    });
-    await new Promise((r) => setTimeout(r, 500));
-    const started = Date.now();
-    process.kill(child.pid!, 'SIGTERM');
-    const code = await new Promise((r) => child.on('exit', r));
-    expect(code).toBe(143);
-    expect(Date.now() - started).toBeLessThan(10_000);
-    expect((await group('wrapped-term')).batch_job_success).toBe(0);
-  });
-
   test('SIGTERM while retrying a push: it stops at once, with the command\'s exit status', async () => {
     const child = spawn('/bin/sh', [wrapper, 'sh', '-c', 'exit 7'], {
       env: { PATH: pathWith('curl'), PUSHGATEWAY_URL: 'http://127.0.0.1:9', BATCH_JOB_NAME: 'wrapped-term-retrying' },
@@ -166,6 +193,22 @@ describe.skipIf(!binary)('push-metrics.sh with the real Pushgateway', () => {
     expect(stderr).toMatch("push-metrics: stopped while pushing; the job's exit status 7 is kept");
   });
 
+  test('the run start push never holds the command back, and ends before the result push', async () => {
+    const started = Date.now();
+    const run = launch(SHELLS[0], ['sh', '-c', 'echo ready'], { PUSHGATEWAY_URL: 'http://127.0.0.1:9', BATCH_JOB_NAME: 'start-unreachable', PUSHGATEWAY_RETRY_SECONDS: '3' });
+    run.child.stdin.end();
+    await run.printed('ready');
+    // Pushed in the foreground, the start would take its whole bound (3 s) first.
+    expect(Date.now() - started).toBeLessThan(3000);
+    const r = await run.result;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^push-metrics: could not push the run start to http:\/\/127\.0\.0\.1:9\/metrics\/job\/start-unreachable \(.+\); retrying for up to 3 s\n/);
+    const startGaveUp = r.stderr.indexOf('push-metrics: the run start was not delivered; the run goes on');
+    expect(startGaveUp).toBeGreaterThan(0);
+    expect(r.stderr.indexOf('push-metrics: could not push to ')).toBeGreaterThan(startGaveUp);
+    expect(r.stderr).toMatch(/the result was not delivered; the job's exit status 0 is kept\n$/);
+  });
+
   test('without a command: usage error, exit 2', () => {
     const run = runWrapped('curl', pgw.url, []);
     expect(run.status).toBe(2);
@@ -173,9 +216,180 @@ describe.skipIf(!binary)('push-metrics.sh with the real Pushgateway', () => {
   });
 });
 
-describe.skipIf(!binary)('push-metrics.sh while the Pushgateway is away', () => {
-  // One real 20 s outage (a pod restart); shorter ones for the other clients keep the suite quick.
-  const outages = CLIENTS.map((client) => ({ client, seconds: client === 'curl' ? 20 : 6 }));
+describe.skipIf(!binary)('push-metrics.sh in dash, bash and BusyBox sh: signals, stdin, clock, targets, what is pushed', () => {
+  let pgw: Awaited<ReturnType<typeof startPushgateway>>;
+  beforeAll(async () => { pgw = await startPushgateway(binary!); });
+  afterAll(async () => pgw?.stop());
+
+  /** Every metric of the group of `job` alone, with `signal` label values kept apart. */
+  async function group(job: string): Promise<Record<string, number>> {
+    const g = (await pushgatewayGroups(pgw.url)).find((x) => x.labels.job === job && Object.keys(x.labels).length === 1);
+    const out: Record<string, number> = {};
+    for (const [name, family] of Object.entries(g ?? {})) {
+      if (name === 'labels' || name === 'last_push_successful') continue;
+      for (const m of (family as any).metrics) out[m.labels.signal ? `${name}{${m.labels.signal}}` : name] = Number(m.value);
+    }
+    return out;
+  }
+
+  for (const shell of SHELLS) {
+    describe(shell.name, () => {
+      const job = (what: string) => `${what}-${shell.name.replace(' ', '-').toLowerCase()}`;
+      const env = (name: string) => ({ PUSHGATEWAY_URL: pgw.url, BATCH_JOB_NAME: name });
+      // The command says "ready" once its own TERM trap is set, and ends its sleep when it exits.
+      const onTerm = (action: string) => ['sh', '-c', `trap 'kill $s; ${action}' TERM; sleep 30 & s=$!; echo ready; wait $s`];
+
+      async function terminated(name: string, command: string[]) {
+        const run = launch(shell, command, env(name));
+        run.child.stdin.end();
+        await run.printed('ready');
+        run.child.kill('SIGTERM');
+        return { ...(await run.result), metrics: await group(name) };
+      }
+
+      test('TERM to a command that handles it and exits 3: pushed and exited as 3, not 143', async () => {
+        const r = await terminated(job('term-exit-3'), onTerm('exit 3'));
+        expect(r.code).toBe(3);
+        expect(r.metrics).toMatchObject({ batch_job_success: 0, batch_job_exit_code: 3, batch_job_exit_signal: 0, batch_job_running: 0 });
+      });
+
+      test('TERM to a command that exits 0 on it: a success', async () => {
+        const r = await terminated(job('term-exit-0'), onTerm('exit 0'));
+        expect(r.code).toBe(0);
+        expect(r.metrics).toMatchObject({ batch_job_success: 1, batch_job_exit_code: 0, batch_job_exit_signal: 0 });
+        expect(r.metrics.batch_job_last_success_timestamp_seconds).toBeGreaterThan(0);
+      });
+
+      test('TERM to a command that does not handle it: killed by SIGTERM, exit 143, signal pushed', async () => {
+        const r = await terminated(job('term-killed'), ['sh', '-c', 'echo ready; exec sleep 30']);
+        expect(r.code).toBe(143);
+        expect(r.metrics).toMatchObject({ 'batch_job_success': 0, 'batch_job_exit_code': 143, 'batch_job_exit_signal{SIGTERM}': 15 });
+        expect(r.metrics.batch_job_exit_signal).toBeUndefined();
+      });
+
+      test('exit code and signal pushed: exit 3, then killed by KILL (SIGKILL 9), then exit 0 clears the signal', async () => {
+        const name = job('exit-code');
+        const exited = await launch(shell, ['sh', '-c', 'exit 3'], env(name)).result;
+        expect(exited.code).toBe(3);
+        expect(await group(name)).toMatchObject({ batch_job_exit_code: 3, batch_job_exit_signal: 0, batch_job_success: 0 });
+        const killed = await launch(shell, ['sh', '-c', 'kill -KILL $$'], env(name)).result;
+        expect(killed.code).toBe(137);
+        const afterKill = await group(name);
+        expect(afterKill).toMatchObject({ 'batch_job_exit_code': 137, 'batch_job_exit_signal{SIGKILL}': 9, 'batch_job_success': 0 });
+        expect(afterKill.batch_job_exit_signal).toBeUndefined();
+        expect((await launch(shell, ['true'], env(name)).result).code).toBe(0);
+        const ok = await group(name);
+        expect(ok).toMatchObject({ batch_job_exit_code: 0, batch_job_exit_signal: 0, batch_job_success: 1 });
+        expect(ok['batch_job_exit_signal{SIGKILL}']).toBeUndefined();
+      });
+
+      test('the command reads the wrapper\'s stdin', async () => {
+        const run = launch(shell, ['sh', '-c', 'read a; read b; echo "got $a $b"'], env(job('stdin')));
+        run.child.stdin.end('first\nsecond\n');
+        const r = await run.result;
+        expect(r.stdout).toBe('got first second\n');
+        expect(r.code).toBe(0);
+      });
+
+      test('running 1 from the start of a run, the last result kept meanwhile; running 0 at its end', async () => {
+        const name = job('running');
+        expect((await launch(shell, ['true'], env(name)).result).code).toBe(0);
+        const before = await group(name);
+        expect(before).toMatchObject({ batch_job_running: 0, batch_job_success: 1 });
+        // The command runs until the test writes a line to its stdin.
+        const run = launch(shell, ['sh', '-c', 'echo ready; read line; exit 4'], env(name));
+        await run.printed('ready');
+        const deadline = Date.now() + 30_000;
+        while ((await group(name)).batch_job_running !== 1 && Date.now() < deadline) await sleep(50);
+        const during = await group(name);
+        expect(during.batch_job_running).toBe(1);
+        expect(during.batch_job_success).toBe(1);
+        expect(during.batch_job_last_success_timestamp_seconds).toBe(before.batch_job_last_success_timestamp_seconds);
+        expect(during.push_time_seconds).toBeGreaterThan(before.push_time_seconds);
+        run.child.stdin.end('go\n');
+        expect((await run.result).code).toBe(4);
+        const after = await group(name);
+        expect(after).toMatchObject({ batch_job_running: 0, batch_job_success: 0, batch_job_exit_code: 4 });
+        expect(after.batch_job_last_success_timestamp_seconds).toBe(before.batch_job_last_success_timestamp_seconds);
+      });
+
+      test('empty and repeated PUSHGATEWAY_URLS entries name no target: one push each, delivered at once', async () => {
+        // A Pushgateway of its own, whose push count is this run's alone.
+        const own = await startPushgateway(binary!);
+        try {
+          const started = Date.now();
+          const r = await launch(shell, ['true'], { PUSHGATEWAY_URLS: `${own.url},,${own.url}/, ,`, BATCH_JOB_NAME: 'urls' }).result;
+          expect(r.stderr).toBe('');
+          expect(r.code).toBe(0);
+          // A bogus target would be retried for REPLICA_GRACE_SECONDS (10 s) after the delivery.
+          expect(Date.now() - started).toBeLessThan(10_000);
+          expect(await pushedValue(own.url, 'urls', 'batch_job_success')).toBe(1);
+          // The run start and the result, once each.
+          const text = await (await fetch(`${own.url}/metrics`)).text();
+          expect(/pushgateway_http_requests_total\{code="200",handler="push",method="post"\} (\d+)/.exec(text)?.[1]).toBe('2');
+        } finally {
+          await own.stop();
+        }
+      });
+
+      // BusyBox sh runs its own date applet before any `date` on PATH: the step is shown in dash and
+      // bash; in BusyBox sh, that both clocks are read.
+      const stepped = shell.client !== 'busybox';
+      describe(stepped ? 'a wall clock stepped back an hour during the run' : 'the clocks read', () => {
+        // A `date` earlier on PATH that reads the wall clock minus the seconds in a file the command writes.
+        const fakeBin = path.join(tmp, `fake-date-${shell.name.replace(' ', '-')}`);
+        const offset = path.join(fakeBin, 'offset');
+        beforeAll(() => {
+          fs.mkdirSync(fakeBin, { recursive: true });
+          const realDate = spawnSync('sh', ['-c', 'command -v date'], { encoding: 'utf8' }).stdout.trim();
+          fs.writeFileSync(path.join(fakeBin, 'date'), [
+            '#!/bin/sh',
+            'off=0',
+            `[ -f ${offset} ] && read -r off < ${offset}`,
+            `now=$(( $(${realDate} +%s) - off ))`,
+            'case "$1" in',
+            '  +%s%N) echo "${now}000000000" ;;',
+            '  +%s) echo "$now" ;;',
+            `  *) exec ${realDate} "$@" ;;`,
+            'esac',
+            '',
+          ].join('\n'), { mode: 0o755 });
+        });
+        const stepBack = ['sh', '-c', `echo 3600 > ${offset}; sleep 1`];
+
+        test('with /proc/uptime: the duration is the real one', async () => {
+          fs.rmSync(offset, { force: true });
+          const name = job('clock-uptime');
+          const r = await launch(shell, stepBack, env(name), { path: fakeBin }).result;
+          expect(r.stderr).toBe('');
+          expect(r.code).toBe(0);
+          const m = await group(name);
+          expect(m.batch_job_duration_seconds).toBeGreaterThanOrEqual(1);
+          expect(m.batch_job_duration_seconds).toBeLessThan(30);
+          expect(m.batch_job_success).toBe(1);
+        });
+
+        test('without /proc/uptime (masked in a mount namespace): never below 0, pushed', async () => {
+          fs.rmSync(offset, { force: true });
+          const name = job('clock-no-uptime');
+          const prefix = [unshare!, '--user', '--map-root-user', '--mount', 'sh', '-c', `${mount} --bind /dev/null /proc/uptime && exec "$0" "$@"`];
+          const r = await launch(shell, stepBack, env(name), { path: fakeBin, prefix }).result;
+          expect(r.stderr).toBe('');
+          expect(r.code).toBe(0);
+          const m = await group(name);
+          if (stepped) expect(m.batch_job_duration_seconds).toBe(0);
+          else expect(m.batch_job_duration_seconds).toBeGreaterThanOrEqual(1);
+          expect(m.batch_job_success).toBe(1);
+        });
+      });
+    });
+  }
+});
+
+// Each test has its own port and job: they run side by side, so the suite waits for one outage, not three.
+describe.concurrent.skipIf(!binary)('push-metrics.sh while the Pushgateway is away', () => {
+  // Longer than the run start push's bound (3 s), so that the result push meets the outage too.
+  const outages = CLIENTS.map((client) => ({ client, seconds: client === 'curl' ? 10 : 6 }));
   for (const { client, seconds } of outages) {
     test(`${client}: away for ${seconds} s, back on the same port: the run's own result arrives, the exit status is the job's`, async () => {
       const port = await freePort();
@@ -220,7 +434,8 @@ describe.skipIf(!binary)('push-metrics.sh while the Pushgateway is away', () => 
   }, 60_000);
 });
 
-describe.skipIf(!binary)('push-metrics.sh with two replicas, one stopped', () => {
+// Each run waits for the grace after its delivery: side by side, the suite waits once.
+describe.concurrent.skipIf(!binary)('push-metrics.sh with two replicas, one stopped', () => {
   let live: Awaited<ReturnType<typeof startPushgateway>>;
   let stopped: Awaited<ReturnType<typeof startPushgateway>>;
   beforeAll(async () => {
