@@ -55,7 +55,8 @@ export interface MonitoredCronJobProps extends CronJobProps {
   /**
    * Wrap every container's command in a POSIX sh script that times it, keeps its exit code, and
    * pushes `batch_job_success`, `batch_job_duration_seconds` and, on success,
-   * `batch_job_last_success_timestamp_seconds`, so that the job's code does not change. The image
+   * `batch_job_last_success_timestamp_seconds` (and the exit code, the signal that killed it, and
+   * whether a run is going on: docs/push-wrapper.md), so that the job's code does not change. The image
    * needs `sh` and `curl` or `wget`, and each container an explicit `command`. With two or more
    * wrapped containers, each pushes to a group of its own (grouping label `batch_container`, from
    * `BATCH_JOB_CONTAINER`), so that a container's failure is never overwritten by another's success.

@@ -49,7 +49,11 @@ push() {
 
 retry_seconds=${PUSHGATEWAY_RETRY_SECONDS:-300}
 deadline=$(($(date +%s) + retry_seconds))
-urls=$(echo "${PUSHGATEWAY_URLS:-$PUSHGATEWAY_URL}" | tr ',' ' ')
+# Each replica once: empty entries vanish in the split, repeated ones are skipped.
+urls=""
+for url in $(echo "${PUSHGATEWAY_URLS:-$PUSHGATEWAY_URL}" | tr ',' ' '); do
+  case " $urls " in *" ${url%/} "*) ;; *) urls="$urls ${url%/}" ;; esac
+done
 pending=$urls
 delivered=0
 backoff=1

@@ -69,10 +69,10 @@ async function main(): Promise<number> {
   return result ? 0 : 1;
 }
 
-/** Every URL in PUSHGATEWAY_URLS (one per replica), else PUSHGATEWAY_URL. */
+/** Every URL in PUSHGATEWAY_URLS (one per replica, each once), else PUSHGATEWAY_URL. */
 function pushgatewayUrls(): string[] {
-  const replicas = (process.env.PUSHGATEWAY_URLS ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
-  return replicas.length > 0 ? replicas : [process.env.PUSHGATEWAY_URL ?? ''].filter((u) => u !== '');
+  const replicas = (process.env.PUSHGATEWAY_URLS ?? '').split(',').map((u) => u.trim().replace(/\/+$/, '')).filter((u) => u !== '');
+  return replicas.length > 0 ? [...new Set(replicas)] : [process.env.PUSHGATEWAY_URL ?? ''].filter((u) => u !== '');
 }
 
 function retrySeconds(): number {

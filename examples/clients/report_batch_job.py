@@ -46,9 +46,9 @@ REPLICA_GRACE_SECONDS = 10
 
 
 def pushgateway_urls():
-    """Every URL in PUSHGATEWAY_URLS (one per replica), else PUSHGATEWAY_URL."""
-    replicas = [u.strip() for u in os.environ.get("PUSHGATEWAY_URLS", "").split(",") if u.strip()]
-    return replicas or [u for u in [os.environ.get("PUSHGATEWAY_URL", "")] if u]
+    """Every URL in PUSHGATEWAY_URLS (one per replica, each once), else PUSHGATEWAY_URL."""
+    replicas = [u.strip().rstrip("/") for u in os.environ.get("PUSHGATEWAY_URLS", "").split(",") if u.strip().rstrip("/")]
+    return list(dict.fromkeys(replicas)) or [u for u in [os.environ.get("PUSHGATEWAY_URL", "")] if u]
 
 
 def retry_seconds():

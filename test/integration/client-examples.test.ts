@@ -173,6 +173,20 @@ describe.skipIf(!pushgatewayBinary)('client examples while the Pushgateway is aw
         }
       }, 120_000);
 
+      test('empty and repeated PUSHGATEWAY_URLS entries: each replica pushed to once', async () => {
+        // A Pushgateway of its own, whose push count is this run's alone.
+        const own = await startPushgateway(pushgatewayBinary!);
+        try {
+          const r = await start(example, { PUSHGATEWAY_URLS: `${own.url},,${own.url}/, ,`, BATCH_JOB_NAME: `urls-client-${i}`, BATCH_JOB_FAIL: '0' });
+          expect(r.code).toBe(0);
+          expect(r.stderr).not.toMatch(/could not push|replicas/);
+          const text = await (await fetch(`${own.url}/metrics`)).text();
+          expect(/pushgateway_http_requests_total\{code="200",handler="push",method="post"\} (\d+)/.exec(text)?.[1]).toBe('1');
+        } finally {
+          await own.stop();
+        }
+      });
+
       test('two replicas, one stopped: delivered to the other, the stopped one named, done long before the retry bound', async () => {
         const job = `replicas-client-${i}`;
         const started = Date.now();
