@@ -197,6 +197,20 @@ push_all() {
   fi
 }
 
+# The command runs as a child so that this shell can still push after it ends. Signals are passed
+# on to it (one that comes before it starts, once it has); a trapped signal ends `wait` early, so
+# the wrapper waits again until the command has really ended, and its status is the command's,
+# not the signal's. A subshell, such as the start push, starts with these traps reset.
+child=""
+signal=""
+forward() {
+  signal=$1
+  [ -n "$child" ] && kill -"$1" "$child" 2>/dev/null
+}
+trap 'forward TERM' TERM
+trap 'forward TERM' INT
+trap 'forward HUP' HUP
+
 # Where and how to push, known before the command starts, which the start push needs.
 retry_seconds=${PUSHGATEWAY_RETRY_SECONDS:-$DEFAULT_RETRY_SECONDS}
 case "$retry_seconds" in
@@ -264,18 +278,6 @@ fi
 
 start=$(mono_ms)
 
-# The command runs as a child so that this shell can still push after it ends. Signals are passed
-# on to it; a trapped signal ends `wait` early, so the wrapper waits again until the command has
-# really ended, and its status is the command's, not the signal's.
-child=""
-signal=""
-forward() {
-  signal=$1
-  [ -n "$child" ] && kill -"$1" "$child" 2>/dev/null
-}
-trap 'forward TERM' TERM
-trap 'forward TERM' INT
-trap 'forward HUP' HUP
 # A background command's stdin is /dev/null unless redirected: it gets the wrapper's through fd 3.
 { command exec 3<&0; } 2>/dev/null || exec 3</dev/null
 "$@" <&3 3<&- &
