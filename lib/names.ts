@@ -60,15 +60,30 @@ export const CLEANUP_ENV = {
   pushMetrics: 'CLEANUP_PUSH_METRICS',
 } as const;
 
-/** The series a batch job's run pushes (the wrapper the first three, the cleanup all), which the rules and the dashboard read. */
+/**
+ * The series a batch job's run pushes (the wrapper all but records, retries and errors; the cleanup
+ * the first three and those), which the rules and the dashboard read.
+ */
 export const BATCH_JOB_METRICS = {
   success: 'batch_job_success',
   durationSeconds: 'batch_job_duration_seconds',
   lastSuccessTimestampSeconds: 'batch_job_last_success_timestamp_seconds',
+  /** The command's exit status; 128+N when signal N killed it. */
+  exitCode: 'batch_job_exit_code',
+  /** N with the label `signal="SIG..."` when signal N killed the command, else 0 without the label. */
+  exitSignal: 'batch_job_exit_signal',
+  /** 1 from the start of a run (pushed then, keeping the last result), 0 at its end. */
+  running: 'batch_job_running',
   recordsProcessed: 'batch_job_records_processed',
   retriesTotal: 'batch_job_retries_total',
   errorsTotal: 'batch_job_errors_total',
 } as const;
+
+/**
+ * The grouping label a wrapped container pushes with when its pod has several
+ * (`PUSHER_ENV.container`): a job's result is judged per (job, batch_container).
+ */
+export const BATCH_CONTAINER_LABEL = 'batch_container';
 
 /** The `job` label the cleanup pushes its own run's metrics with. */
 export const CLEANUP_JOB_NAME = 'pushgateway-cleanup';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Cron, Duration, Testing } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
 import { BatchMonitoringChart, MonitoredCronJob } from '../lib';
-import { BATCH_JOB_METRICS, CLEANUP_ENV, CLEANUP_FLAGS, CLEANUP_JOB_NAME, PUSHER_ENV } from '../lib/names';
+import { BATCH_CONTAINER_LABEL, BATCH_JOB_METRICS, CLEANUP_ENV, CLEANUP_FLAGS, CLEANUP_JOB_NAME, PUSHER_ENV } from '../lib/names';
 import { synth } from './helpers/synth';
 
 // The wrapper and the cleanup program cannot import lib/names.ts: this reads them as text and
@@ -54,6 +54,10 @@ describe('the names contract (lib/names.ts)', () => {
   test('the wrapper and the cleanup push exactly the metrics of the contract; the rules and dashboard read only those', () => {
     expect(found(`${WRAPPER}\n${CLEANUP}`, METRIC)).toEqual(values(BATCH_JOB_METRICS));
     expect(values(BATCH_JOB_METRICS)).toEqual(expect.arrayContaining(found(CONSTRUCTS, METRIC)));
+  });
+
+  test('the wrapper groups by the container label of the contract', () => {
+    expect(WRAPPER).toContain(`path_label ${BATCH_CONTAINER_LABEL} "$${PUSHER_ENV.container}"`);
   });
 
   test('the cleanup pushes its own metrics as the job the CleanupCronJob declares', () => {
