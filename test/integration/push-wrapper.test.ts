@@ -216,7 +216,8 @@ describe.skipIf(!binary)('push-metrics.sh with the real Pushgateway', () => {
   });
 });
 
-describe.skipIf(!binary)('push-metrics.sh in dash, bash and BusyBox sh: signals, stdin, clock, targets, what is pushed', () => {
+// Each test pushes to a job of its own (or a Pushgateway of its own): they run side by side.
+describe.skipIf(!binary)('push-metrics.sh in dash, bash and BusyBox sh: signals, stdin, clock, targets, what is pushed', { concurrent: true }, () => {
   let pgw: Awaited<ReturnType<typeof startPushgateway>>;
   beforeAll(async () => { pgw = await startPushgateway(binary!); });
   afterAll(async () => pgw?.stop());
@@ -336,11 +337,13 @@ describe.skipIf(!binary)('push-metrics.sh in dash, bash and BusyBox sh: signals,
       // bash; in BusyBox sh, that both clocks are read.
       const stepped = shell.client !== 'busybox';
       describe(stepped ? 'a wall clock stepped back an hour during the run' : 'the clocks read', () => {
-        // A `date` earlier on PATH that reads the wall clock minus the seconds in a file the command writes.
-        const fakeBin = path.join(tmp, `fake-date-${shell.name.replace(' ', '-')}`);
-        const offset = path.join(fakeBin, 'offset');
-        beforeAll(() => {
-          fs.mkdirSync(fakeBin, { recursive: true });
+        /**
+         * A `date` earlier on PATH that reads the wall clock minus the seconds in a file the
+         * command writes, and the command that steps it back; one of each per test.
+         */
+        function fakeClock(name: string) {
+          const fakeBin = fs.mkdtempSync(path.join(tmp, `${name}-`));
+          const offset = path.join(fakeBin, 'offset');
           const realDate = spawnSync('sh', ['-c', 'command -v date'], { encoding: 'utf8' }).stdout.trim();
           fs.writeFileSync(path.join(fakeBin, 'date'), [
             '#!/bin/sh',
@@ -354,12 +357,12 @@ describe.skipIf(!binary)('push-metrics.sh in dash, bash and BusyBox sh: signals,
             'esac',
             '',
           ].join('\n'), { mode: 0o755 });
-        });
-        const stepBack = ['sh', '-c', `echo 3600 > ${offset}; sleep 1`];
+          return { fakeBin, stepBack: ['sh', '-c', `echo 3600 > ${offset}; sleep 1`] };
+        }
 
         test('with /proc/uptime: the duration is the real one', async () => {
-          fs.rmSync(offset, { force: true });
           const name = job('clock-uptime');
+          const { fakeBin, stepBack } = fakeClock(name);
           const r = await launch(shell, stepBack, env(name), { path: fakeBin }).result;
           expect(r.stderr).toBe('');
           expect(r.code).toBe(0);
@@ -370,8 +373,8 @@ describe.skipIf(!binary)('push-metrics.sh in dash, bash and BusyBox sh: signals,
         });
 
         test('without /proc/uptime (masked in a mount namespace): never below 0, pushed', async () => {
-          fs.rmSync(offset, { force: true });
           const name = job('clock-no-uptime');
+          const { fakeBin, stepBack } = fakeClock(name);
           const prefix = [unshare!, '--user', '--map-root-user', '--mount', 'sh', '-c', `${mount} --bind /dev/null /proc/uptime && exec "$0" "$@"`];
           const r = await launch(shell, stepBack, env(name), { path: fakeBin, prefix }).result;
           expect(r.stderr).toBe('');
@@ -387,7 +390,7 @@ describe.skipIf(!binary)('push-metrics.sh in dash, bash and BusyBox sh: signals,
 });
 
 // Each test has its own port and job: they run side by side, so the suite waits for one outage, not three.
-describe.concurrent.skipIf(!binary)('push-metrics.sh while the Pushgateway is away', () => {
+describe.skipIf(!binary)('push-metrics.sh while the Pushgateway is away', { concurrent: true }, () => {
   // Longer than the run start push's bound (3 s), so that the result push meets the outage too.
   const outages = CLIENTS.map((client) => ({ client, seconds: client === 'curl' ? 10 : 6 }));
   for (const { client, seconds } of outages) {
@@ -435,7 +438,7 @@ describe.concurrent.skipIf(!binary)('push-metrics.sh while the Pushgateway is aw
 });
 
 // Each run waits for the grace after its delivery: side by side, the suite waits once.
-describe.concurrent.skipIf(!binary)('push-metrics.sh with two replicas, one stopped', () => {
+describe.skipIf(!binary)('push-metrics.sh with two replicas, one stopped', { concurrent: true }, () => {
   let live: Awaited<ReturnType<typeof startPushgateway>>;
   let stopped: Awaited<ReturnType<typeof startPushgateway>>;
   beforeAll(async () => {
