@@ -39,6 +39,7 @@ export const CLEANUP_FLAGS = {
   timeout: '--timeout',
   retries: '--retries',
   relistAfter: '--relist-after',
+  now: '--now',
   caFile: '--ca-file',
   username: '--username',
   pushMetrics: '--push-metrics',
@@ -57,6 +58,7 @@ export const CLEANUP_ENV = {
   timeout: 'CLEANUP_TIMEOUT',
   retries: 'CLEANUP_RETRIES',
   relistAfter: 'CLEANUP_RELIST_AFTER',
+  now: 'CLEANUP_NOW',
   pushMetrics: 'CLEANUP_PUSH_METRICS',
 } as const;
 

@@ -33,7 +33,8 @@ function run(command, args, { quiet = false } = {}) {
 function findPython() {
   const candidates = process.env.PYTHON ? [process.env.PYTHON] : ['/usr/bin/python3', 'python3'];
   const probe = PYTHON_MODULES.map((m) => `import ${m}`).join('; ');
-  const python = candidates.find((c) => spawnSync(c, ['-c', probe], { stdio: 'ignore' }).status === 0);
+  // -I: the project's build/ folder (jsii's output) must not pass for the `build` module.
+  const python = candidates.find((c) => spawnSync(c, ['-I', '-c', probe], { stdio: 'ignore' }).status === 0);
   if (python) return { python };
   return {
     problem: `none of ${candidates.join(', ')} has the Python modules ${PYTHON_MODULES.join(', ')}: install them `

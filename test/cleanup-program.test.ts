@@ -179,6 +179,12 @@ describe('arguments and environment', () => {
     expect(cleanup.parseArgs(['--url', 'http://a', '--url=http://b'], env).urls).toEqual(['http://a', 'http://b']);
   });
 
+  it('takes the time to measure ages from, in Unix seconds with a fraction, from --now or CLEANUP_NOW', () => {
+    expect(cleanup.parseArgs([...required, '--now', '1767225600.25']).now).toBe(1_767_225_600.25);
+    expect(cleanup.parseArgs(required, { CLEANUP_NOW: '1767225600' }).now).toBe(1_767_225_600);
+    expect(cleanup.parseArgs(required).now).toBeUndefined();
+  });
+
   it('documents every option and its variable in --help', () => {
     expect(cleanup.parseArgs(['--help'])).toEqual({ help: true });
     for (const option of cleanup.OPTIONS) {
@@ -209,6 +215,8 @@ describe('arguments and environment', () => {
     ['a concurrency that is not a number', [...required, '--concurrency', '4x'], {}, /invalid number "4x"/],
     ['a bad boolean in the environment', required, { CLEANUP_DRY_RUN: 'maybe' }, /CLEANUP_DRY_RUN: invalid boolean "maybe"/],
     ['a bad duration in the environment', ['--url', 'http://pg'], { CLEANUP_MAX_AGE: '7' }, /CLEANUP_MAX_AGE: invalid duration "7"/],
+    ['a time that is not Unix seconds', [...required, '--now', '2026-12-05'], {}, /option --now: invalid time "2026-12-05": use Unix seconds/],
+    ['a time of zero', required, { CLEANUP_NOW: '0' }, /CLEANUP_NOW: invalid time "0"/],
   ])('fails for %s', (_what, argv, env, message) => {
     expect(() => cleanup.parseArgs(argv as string[], env as Record<string, string>)).toThrow(message);
   });

@@ -57,6 +57,8 @@ const OPTIONS = [
     help: 'PEM file of the CA(s) that signed the Pushgateway certificate (https URLs)' },
   { key: 'username', flag: '--username', env: 'PUSHGATEWAY_USERNAME', type: 'string', arg: 'NAME',
     help: 'Basic-auth user name; the password comes from PUSHGATEWAY_PASSWORD only' },
+  { key: 'now', flag: '--now', env: 'CLEANUP_NOW', type: 'timestamp', arg: 'UNIX_SECONDS',
+    help: "Measure ages from this time instead of the Pushgateway's clock: for tests, or with --dry-run to see what a later run would delete" },
   { key: 'pushMetrics', flag: '--push-metrics', negated: '--no-push-metrics', env: 'CLEANUP_PUSH_METRICS', type: 'boolean', def: false,
     help: `POST this run's batch_job_* metrics to the Pushgateway as job "${METRICS_JOB}"` },
 ];
@@ -187,6 +189,13 @@ function parseValue(option, text, what) {
       return ms;
     }
     case 'integer': return parseInteger(text, option, what);
+    case 'timestamp': {
+      const seconds = Number(String(text).trim());
+      if (String(text).trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
+        throw new UsageError(`${what}: invalid time ${JSON.stringify(text)}: use Unix seconds, e.g. 1767225600`);
+      }
+      return seconds;
+    }
     case 'string': {
       if (String(text).trim() === '') throw new UsageError(`${what}: empty value: give a value or leave the option out`);
       return String(text);
@@ -610,7 +619,7 @@ async function cleanup(options, client, report, { say, warn, problem, clock }) {
     problem(`cannot read the Pushgateway: ${e.message}`);
     return EXIT_UNREADABLE;
   }
-  let plan = planCleanup(listing.groups, criteria, listing.now);
+  let plan = planCleanup(listing.groups, criteria, options.now ?? listing.now);
   Object.assign(report, {
     read: true,
     listed: listing.groups.length, stale: plan.stale.length, fresh: plan.fresh.length,
@@ -662,7 +671,7 @@ async function cleanup(options, client, report, { say, warn, problem, clock }) {
       problem(`cannot list the groups again: ${e.message}`);
       return EXIT_UNREADABLE;
     }
-    plan = planCleanup(listing.groups, criteria, listing.now);
+    plan = planCleanup(listing.groups, criteria, options.now ?? listing.now);
   }
   return report.failed > 0 ? EXIT_DELETE_FAILED : EXIT_OK;
 }

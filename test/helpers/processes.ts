@@ -46,7 +46,7 @@ export function startProcess(command: string, args: string[], options: { cwd?: s
 }
 
 /** Polls `url` until it answers 200, or fails with the process output after `timeoutMs`. */
-export async function waitForHttp(url: string, proc: RunningProcess, timeoutMs = 30_000, headers: Record<string, string> = {}): Promise<void> {
+export async function waitForHttp(url: string, proc: RunningProcess, timeoutMs = 90_000, headers: Record<string, string> = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -149,20 +149,44 @@ export async function startAlertmanager(binary: string, dir: string, config: str
 
 export interface CommandResult { readonly code: number | null; readonly stdout: string; readonly stderr: string }
 
+/** A command started by runningCommand: its result when it ends, and its stderr so far meanwhile. */
+export interface RunningCommand {
+  readonly result: Promise<CommandResult>;
+  readonly stderr: () => string;
+}
+
 /**
- * Runs a command to its end without blocking this process, so that servers the test starts or
- * stops meanwhile keep answering.
+ * Starts a command without blocking this process, so that servers the test starts or stops
+ * meanwhile keep answering; a test can wait for what it says before acting (waitForOutput).
  */
-export function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
+export function runningCommand(command: string, args: string[], env: NodeJS.ProcessEnv): RunningCommand {
+  let stdout = '';
+  let stderr = '';
+  const result = new Promise<CommandResult>((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
     child.stdout!.on('data', (d) => { stdout += d; });
     child.stderr!.on('data', (d) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return { result, stderr: () => stderr };
+}
+
+/** Runs a command to its end without blocking this process (see runningCommand). */
+export function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
+  return runningCommand(command, args, env).result;
+}
+
+/**
+ * Waits until `output()` contains `text`: a test acts on what a program has done, not on a guess
+ * of how long that takes on a loaded machine. Fails after `timeoutMs` with the output so far.
+ */
+export async function waitForOutput(output: () => string, text: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!output().includes(text)) {
+    if (Date.now() > deadline) throw new Error(`${JSON.stringify(text)} not written within ${timeoutMs} ms; the output was:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** The groups of a Pushgateway, as its API lists them. */

@@ -84,11 +84,15 @@ export async function pushThroughRestart(load: PushLoad, binaries: { pushgateway
     const results = await Promise.all(runs);
     const finishedSeconds = (Date.now() - started) / 1000;
 
-    // Every replica scraped at least twice after the last run ended.
-    await sleep(3000);
-    const seen = new Map((await query(prometheus, `max by (job) (batch_job_success{job=~"${prefix}.*"})`))
+    // What Prometheus shows once it has scraped every replica since the last run ended: polled
+    // until every run's own outcome is there, for at most 30 scrape intervals (a loaded machine
+    // scrapes late); what is still missing then is lost.
+    const outcomes = async () => new Map((await query(prometheus, `max by (job) (batch_job_success{job=~"${prefix}.*"})`))
       .map((s) => [s.metric.job, Number(s.value[1])]));
-    const lost = results.filter((r) => seen.get(`${prefix}${r.i}`) !== (r.code === 0 ? 1 : 0));
+    const missing = (seen: Map<string, number>) => results.filter((r) => seen.get(`${prefix}${r.i}`) !== (r.code === 0 ? 1 : 0));
+    let seen = await outcomes();
+    for (const until = Date.now() + 30_000; missing(seen).length > 0 && Date.now() < until; seen = await outcomes()) await sleep(500);
+    const lost = missing(seen);
     const perReplica = await Promise.all(urls.map(async (url) => {
       const json = await (await fetch(`${url}/api/v1/metrics`)).json() as { data: Array<{ labels: Record<string, string> }> };
       return json.data.filter((g) => g.labels.job.startsWith(prefix)).length;

@@ -96,7 +96,6 @@ describe.skipIf(!prometheusBinary || !pushgatewayBinary)('never-reported jobs on
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(pending.activeAt) + (FOR - 6) * 1000 - Date.now())));
     expect((await notRunning())?.state).toBe('pending');
     await prometheus.stop();
-    const stoppedAt = Date.now() / 1000;
     prometheus = await startPrometheus(prometheusBinary!, dir, config(pgw.port), rulesWith(['nightly']), flags);
     const restartedAt = Date.now() / 1000;
     const again = await waitFor('the declaration after the restart', () => declared('nightly'), 30_000);
@@ -105,10 +104,11 @@ describe.skipIf(!prometheusBinary || !pushgatewayBinary)('never-reported jobs on
     const firing = await waitFor('BatchJobNotRunning firing', async () => ((await notRunning())?.state === 'firing' ? Date.now() / 1000 : undefined), 90_000);
     // Not before its `for` ran out after the deadline counted from the first load; and neither a
     // full deadline after the restart (the declaration reset) nor a full `for` after it (the
-    // pending time reset): about 6 s plus the downtime after the restart.
+    // pending time reset): about 6 s less the downtime after the restart, or at once when the
+    // pending time ran out while Prometheus was down (a loaded machine was seen to take 46 s to
+    // restart it), where a reset would still wait a whole `for`.
     expect(firing).toBeGreaterThanOrEqual(first + DEADLINE + FOR);
     expect(firing - restartedAt).toBeLessThan(FOR - 4);
-    expect(restartedAt - stoppedAt).toBeLessThan(FOR);
   }, 240_000);
 
   test('a reload that declares another job keeps the first declaration and declares the new job at the reload', async () => {

@@ -42,13 +42,28 @@ async function groups(base: string, headers: Record<string, string> = {}): Promi
     .sort();
 }
 
+/** The newest push time (the Pushgateway's clock, Unix seconds) among the groups `select` picks. */
+async function lastPush(base: string, select: (labels: Record<string, string>) => boolean = () => true, headers: Record<string, string> = {}): Promise<number> {
+  const json = (await (await fetch(`${base}/api/v1/metrics`, { headers })).json()) as { data: Array<Record<string, any>> };
+  return Math.max(...json.data.filter((g) => select(g.labels)).map((g) => Number(g.push_time_seconds.metrics[0].value)));
+}
+
+/**
+ * The cleanup measures ages from --now, not from a clock: which group is old is then decided by
+ * the order of the pushes alone, never by how long the machine took between a push and the run.
+ * Groups pushed up to `oldBy` are more than a whole second past `maxAgeSeconds` at this time, and
+ * groups pushed GAP_MS after `oldBy` or later are younger than `maxAgeSeconds`.
+ */
+const GAP_MS = 1100;
+const nowAfter = (oldBy: number, maxAgeSeconds: number) => String(oldBy + maxAgeSeconds + 1.05);
+
 async function scrape(base: string): Promise<string> {
   return (await fetch(`${base}/metrics`)).text();
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Pushed first, then left to age past MAX_AGE_SECONDS; encoded by hand, not by the program.
+// Pushed first: older than MAX_AGE_SECONDS at the --now of the runs; encoded by hand, not by the program.
 const OLD: Array<[path: string, key: string]> = [
   ['job/old-plain', 'job=old-plain'],
   ['job/old-instance/instance/host-1', 'instance=host-1,job=old-instance'],
@@ -69,17 +84,19 @@ const FRESH: Array<[string, string]> = [
 
 describe.skipIf(!binary)('pushgateway-cleanup against the real Pushgateway', () => {
   let pgw: Awaited<ReturnType<typeof startPushgateway>>;
+  let now: string;
 
   beforeAll(async () => {
     pgw = await startPushgateway(binary!, IN_MEMORY);
     for (const [p] of [...OLD, ...OLD_EXCLUDED]) await push(pgw.url, p);
-    await sleep((MAX_AGE_SECONDS + 2) * 1000);
+    now = nowAfter(await lastPush(pgw.url), MAX_AGE_SECONDS);
+    await sleep(GAP_MS);
     for (const [p] of FRESH) await push(pgw.url, p);
   });
   afterAll(async () => pgw?.stop());
 
   const all = () => [...OLD, ...OLD_EXCLUDED, ...FRESH].map(([, key]) => key).sort();
-  const common = () => ['--url', pgw.url, '--max-age', `${MAX_AGE_SECONDS}s`];
+  const common = () => ['--url', pgw.url, '--max-age', `${MAX_AGE_SECONDS}s`, '--now', now];
 
   it('the Pushgateway holds every group as pushed', async () => {
     expect(await groups(pgw.url)).toEqual(all());
@@ -123,18 +140,19 @@ describe.skipIf(!binary)('pushgateway-cleanup against the real Pushgateway', () 
 
 describe.skipIf(!binary)('pushgateway-cleanup with an expiring listing', () => {
   let pgw: Awaited<ReturnType<typeof startPushgateway>>;
+  let now: string;
 
   beforeAll(async () => {
     pgw = await startPushgateway(binary!, IN_MEMORY);
     for (let i = 0; i < 20; i++) await push(pgw.url, `job/per-run/job_id/run-${i}`);
-    // Past the max age even on the Pushgateway's Date header, which has whole seconds.
-    await sleep(3500);
+    now = nowAfter(await lastPush(pgw.url), 2);
+    await sleep(GAP_MS);
     await push(pgw.url, 'job/per-run/job_id/run-fresh');
   });
   afterAll(async () => pgw?.stop());
 
   it('lists again when the listing gets old, still deletes every stale group, and never a fresh one', async () => {
-    const result = await runCleanup(['--url', pgw.url, '--max-age', '2s', '--relist-after', '1ms', '--concurrency', '2']);
+    const result = await runCleanup(['--url', pgw.url, '--max-age', '2s', '--now', now, '--relist-after', '1ms', '--concurrency', '2']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/20 deleted, 0 failed; kept 1 fresh, 0 excluded, 0 undated; listed again \d+ time\(s\)$/m);
     expect(await groups(pgw.url)).toEqual(['job=per-run,job_id=run-fresh']);
@@ -148,6 +166,7 @@ describe.skipIf(!binary)('pushgateway-cleanup with basic auth', () => {
   const auth = { authorization: `Basic ${Buffer.from(`cleanup:${PASSWORD}`).toString('base64')}` };
   let dir: string;
   let pgw: Awaited<ReturnType<typeof startPushgateway>>;
+  let now: string;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleanup-auth-'));
@@ -156,7 +175,7 @@ describe.skipIf(!binary)('pushgateway-cleanup with basic auth', () => {
     // The readiness probe needs credentials too: start without them, then wait with them.
     pgw = await startPushgatewayWithAuth(binary!, [...IN_MEMORY, `--web.config.file=${webConfig}`], auth);
     await push(pgw.url, 'job/old-secured', auth);
-    await sleep(2500);
+    now = nowAfter(await lastPush(pgw.url, () => true, auth), 1);
   });
   afterAll(async () => {
     await pgw?.stop();
@@ -164,7 +183,7 @@ describe.skipIf(!binary)('pushgateway-cleanup with basic auth', () => {
   });
 
   it('deletes with the right password from the environment', async () => {
-    const result = await runCleanup(['--url', pgw.url, '--max-age', '1s'], { PUSHGATEWAY_USERNAME: 'cleanup', PUSHGATEWAY_PASSWORD: PASSWORD });
+    const result = await runCleanup(['--url', pgw.url, '--max-age', '1s', '--now', now], { PUSHGATEWAY_USERNAME: 'cleanup', PUSHGATEWAY_PASSWORD: PASSWORD });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('deleted {job="old-secured"}');
     expect(await groups(pgw.url, auth)).toEqual([]);
@@ -190,6 +209,7 @@ describe.skipIf(!binary)('pushgateway-cleanup when the Pushgateway fails', () =>
   let proxyUrl: string;
   const deletes: string[] = [];
   let flakyFailures = 0;
+  let now: string;
 
   beforeAll(async () => {
     pgw = await startPushgateway(binary!, IN_MEMORY);
@@ -223,7 +243,7 @@ describe.skipIf(!binary)('pushgateway-cleanup when the Pushgateway fails', () =>
     proxyUrl = `http://127.0.0.1:${port}`;
 
     for (const p of ['job/broken/instance/a', 'job/broken/instance/b', 'job/flaky', 'job/fine-1', 'job/fine-2']) await push(pgw.url, p);
-    await sleep(2500);
+    now = nowAfter(await lastPush(pgw.url), 1);
   });
   afterAll(async () => {
     await new Promise((r) => proxy?.close(r));
@@ -231,7 +251,7 @@ describe.skipIf(!binary)('pushgateway-cleanup when the Pushgateway fails', () =>
   });
 
   it('exits 1 when some deletes fail, after retrying, and deletes the rest', async () => {
-    const result = await runCleanup(['--url', proxyUrl, '--max-age', '1s', '--retries', '2', '--push-metrics']);
+    const result = await runCleanup(['--url', proxyUrl, '--max-age', '1s', '--now', now, '--retries', '2', '--push-metrics']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`failed to delete {job="broken",instance="a"}: DELETE ${proxyUrl}/metrics/job/broken/instance/a: HTTP 503: injected failure`);
     expect(result.stderr).toContain('failed to delete {job="broken",instance="b"}');
@@ -277,6 +297,7 @@ describe.skipIf(!binary)('pushgateway-cleanup on several replicas', () => {
   let a: Awaited<ReturnType<typeof startPushgateway>>;
   let b: Awaited<ReturnType<typeof startPushgateway>>;
   let down: Awaited<ReturnType<typeof startPushgateway>>;
+  let now: string;
 
   beforeAll(async () => {
     [a, b, down] = await Promise.all([0, 1, 2].map(() => startPushgateway(binary!, IN_MEMORY)));
@@ -284,13 +305,14 @@ describe.skipIf(!binary)('pushgateway-cleanup on several replicas', () => {
     // Each replica has groups of its own: one only A has, one only B has, one both have.
     for (const p of ['job/old-a', 'job/old-shared']) await push(a.url, p);
     for (const p of ['job/old-b', 'job/old-shared']) await push(b.url, p);
-    await sleep(3000);
+    now = nowAfter(Math.max(await lastPush(a.url), await lastPush(b.url)), 1);
+    await sleep(GAP_MS);
     for (const base of [a.url, b.url]) await push(base, 'job/fresh');
   });
   afterAll(async () => Promise.all([a?.stop(), b?.stop()]));
 
   it('cleans the replica that answers, names the one that is down, exits 1, pushes its metrics where it can', async () => {
-    const result = await runCleanup(['--max-age', '1s', '--retries', '1', '--push-metrics'], { PUSHGATEWAY_URLS: `${down.url},${a.url}` });
+    const result = await runCleanup(['--max-age', '1s', '--now', now, '--retries', '1', '--push-metrics'], { PUSHGATEWAY_URLS: `${down.url},${a.url}` });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`pushgateway-cleanup: ${down.url}: cannot read the Pushgateway: GET ${down.url}/api/v1/metrics: connect ECONNREFUSED`);
     expect(result.stderr).toContain(`pushgateway-cleanup: ${down.url}: cannot push the run's metrics`);
@@ -306,7 +328,7 @@ describe.skipIf(!binary)('pushgateway-cleanup on several replicas', () => {
   });
 
   it('lists and deletes on every replica on its own (--url repeated), one JSON report per replica', async () => {
-    const result = await runCleanup(['--url', b.url, '--url', a.url, '--max-age', '1s', '--json']);
+    const result = await runCleanup(['--url', b.url, '--url', a.url, '--max-age', '1s', '--now', now, '--json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report.exitCode).toBe(0);

@@ -21,5 +21,5 @@ describe.skipIf(!pushgateway || !prometheus)('job runs pushing to two replicas w
     expect(result.retried).toBeGreaterThan(0);
     expect(result.perReplica[0]).toBeLessThan(24);
     expect(result.perReplica[1]).toBe(24);
-  }, 90_000);
+  }, 240_000);
 });

@@ -42,7 +42,7 @@ describe.skipIf(!binary || !openssl)('the real Pushgateway with a web config (ba
     expect(args).toContain(`--web.config.file=${dir}/web-config.yml`);
     pgw = startProcess(binary!, [...args, `--web.listen-address=127.0.0.1:${port}`, '--persistence.file=']);
     url = `https://127.0.0.1:${port}`;
-    for (let i = 0; i < 100 && (await request('GET', '/-/ready', true)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && (await request('GET', '/-/ready', true)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
   });
 
   afterAll(async () => {
