@@ -1,0 +1,205 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { writeScopeProxyConfig } from '../../lib/write-scope-proxy-config';
+import { findBinary } from '../helpers/binaries';
+import { RunningProcess, freePort, pushgatewayGroups, startProcess, startPrometheus, startPushgateway, waitForHttp } from '../helpers/processes';
+import { TEST_PASSWORD } from '../helpers/tls';
+
+const pushgatewayBinary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
+const prometheusBinary = findBinary('prometheus', 'prometheus');
+const nginx = findBinary('nginx', 'nginx');
+const openssl = findBinary('openssl', 'openssl');
+
+// bcrypt (cost 10) of TEST_PASSWORD, as `htpasswd -nbB` writes it; the other users get SHA-512 crypt from openssl.
+const BCRYPT_HASH = '$2b$10$brMqbcXXOYkmmkF9OKSODOjPJuxoJtIP9UQ4pUwcrsrFTBovKbvYa';
+const PASSWORDS: Record<string, string> = { 'team-a': 'team-a-password', 'team-b': TEST_PASSWORD, monitoring: 'monitoring-password' };
+const BODY = '# TYPE batch_job_success gauge\nbatch_job_success 1\n';
+
+/**
+ * Debian's nginx with the generated configuration in front of the real Pushgateway (with its admin
+ * and lifecycle APIs on, to show the proxy keeps them out of reach), as in the pod: the
+ * Pushgateway on 127.0.0.1 behind it, an htpasswd file per namespace as the projected Secrets
+ * would hold them, and Prometheus scraping through the proxy with the maintainer's credentials.
+ */
+describe.skipIf(!pushgatewayBinary || !prometheusBinary || !nginx || !openssl)('the write-scope proxy (nginx) in front of the real Pushgateway', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'write-scope-'));
+  let pgw: RunningProcess & { url: string };
+  let proxy: RunningProcess;
+  let prometheus: RunningProcess & { url: string };
+  let url: string;
+
+  beforeAll(async () => {
+    // nginx started as root runs its workers as nobody, who must read the files.
+    fs.chmodSync(dir, 0o755);
+    const htpasswd = path.join(dir, 'htpasswd');
+    fs.mkdirSync(htpasswd, { mode: 0o755 });
+    const sha512 = (password: string) => execFileSync(openssl!, ['passwd', '-6', password], { encoding: 'utf8' }).trim();
+    fs.writeFileSync(path.join(htpasswd, 'team-a'), `team-a:${sha512(PASSWORDS['team-a'])}\n`, { mode: 0o644 });
+    fs.writeFileSync(path.join(htpasswd, 'team-b'), `team-b:${BCRYPT_HASH}\n`, { mode: 0o644 });
+    // Two users of one namespace: a password rotation.
+    fs.writeFileSync(path.join(htpasswd, 'monitoring'),
+      `monitoring:${sha512(PASSWORDS.monitoring)}\nmonitoring.next:${sha512('next-password')}\n`, { mode: 0o644 });
+    // team-c has jobs but its Secret was never created.
+    fs.writeFileSync(path.join(dir, 'no-users'), '', { mode: 0o644 });
+
+    pgw = await startPushgateway(pushgatewayBinary!, ['--web.enable-admin-api', '--web.enable-lifecycle']);
+    const port = await freePort();
+    const config = writeScopeProxyConfig({
+      listen: `127.0.0.1:${port}`,
+      tls: false,
+      upstreamPort: Number(new URL(pgw.url).port),
+      routePrefix: '',
+      maintainerNamespace: 'monitoring',
+      namespaces: [],
+      jobs: [
+        { name: 'a-export', namespace: 'team-a' },
+        { name: 'b-report', namespace: 'team-b' },
+        { name: 'c-job', namespace: 'team-c' },
+        { name: 'pushgateway-cleanup', namespace: 'monitoring' },
+      ],
+      htpasswdDir: htpasswd,
+      tlsDir: path.join(dir, 'tls'),
+      noUsersFile: path.join(dir, 'no-users'),
+      runDir: dir,
+      accessLog: path.join(dir, 'access.log'),
+    });
+    const configFile = path.join(dir, 'nginx.conf');
+    fs.writeFileSync(configFile, config, { mode: 0o644 });
+    execFileSync(nginx!, ['-t', '-q', '-e', 'stderr', '-p', dir, '-c', configFile], { stdio: 'pipe' });
+    proxy = startProcess(nginx!, ['-e', 'stderr', '-p', dir, '-c', configFile, '-g', 'daemon off;']);
+    url = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${url}/-/ready`, proxy);
+
+    fs.mkdirSync(path.join(dir, 'prometheus'));
+    prometheus = await startPrometheus(prometheusBinary!, path.join(dir, 'prometheus'), {
+      global: { scrape_interval: '1s', evaluation_interval: '1s' },
+      scrape_configs: [{
+        job_name: 'pushgateway',
+        honor_labels: true,
+        basic_auth: { username: 'monitoring', password: PASSWORDS.monitoring },
+        static_configs: [{ targets: [`127.0.0.1:${port}`] }],
+      }],
+    });
+  });
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await proxy?.stop('SIGQUIT');
+    await pgw?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A request sent with the path exactly as given (fetch would resolve dot segments first). */
+  function send(method: string, route: string, user?: string, password = user ? PASSWORDS[user] : undefined): Promise<{ status: number; text: string; headers: http.IncomingHttpHeaders }> {
+    const headers: Record<string, string> = user ? { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } : {};
+    return new Promise((resolve, reject) => {
+      const req = http.request(`${url}/`, { method, path: route, headers }, (res) => {
+        let text = '';
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
+      });
+      req.on('error', reject);
+      req.end(['PUT', 'POST'].includes(method) ? BODY : undefined);
+    });
+  }
+
+  const groups = async () => (await pushgatewayGroups(pgw.url)).map((g) => g.labels.job as string).sort();
+
+  test('a namespace\'s credentials push to its own jobs (2xx) and are refused on another namespace\'s (403)', async () => {
+    expect((await send('POST', '/metrics/job/a-export', 'team-a')).status).toBe(200);
+    expect((await send('PUT', '/metrics/job/a-export/batch_container/main', 'team-a')).status).toBe(200);
+    const refused = await send('POST', '/metrics/job/b-report', 'team-a');
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('job "b-report" is declared in namespace "team-b"');
+    // bcrypt hashes work as well.
+    expect((await send('POST', '/metrics/job/b-report', 'team-b')).status).toBe(200);
+    expect((await send('POST', '/metrics/job/a-export', 'team-b')).status).toBe(403);
+    expect(await groups()).toEqual(['a-export', 'a-export', 'b-report']);
+  });
+
+  test('deletes likewise: only the job\'s namespace, or the maintainer (the cleanup)', async () => {
+    expect((await send('DELETE', '/metrics/job/b-report', 'team-a')).status).toBe(403);
+    expect((await send('DELETE', '/metrics/job/a-export/batch_container/main', 'team-a')).status).toBe(202);
+    expect((await send('POST', '/metrics/job/a-export/batch_container/main', 'team-a')).status).toBe(200);
+    expect((await send('DELETE', '/metrics/job/a-export/batch_container/main', 'monitoring')).status).toBe(202);
+    // The maintainer deletes groups of any job, declared or not, in any form the cleanup sends.
+    expect((await send('DELETE', '/metrics/job@base64/YS9i/instance/x%20y', 'monitoring')).status).toBe(202);
+    expect(await groups()).toEqual(['a-export', 'b-report']);
+  });
+
+  test('without credentials, or with a wrong password, 401 with a challenge; an unknown user too', async () => {
+    const none = await send('POST', '/metrics/job/a-export');
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Basic realm="pushgateway"');
+    expect((await send('POST', '/metrics/job/a-export', 'team-a', 'wrong')).status).toBe(401);
+    expect((await send('POST', '/metrics/job/a-export', 'mallory', 'x')).status).toBe(401);
+    // A user name that claims a namespace as a prefix is not that namespace's.
+    expect((await send('POST', '/metrics/job/a-export', 'team-ab', 'x')).status).toBe(401);
+  });
+
+  test('a namespace whose htpasswd Secret is missing cannot push, and the others are not affected', async () => {
+    expect((await send('POST', '/metrics/job/c-job', 'team-c', 'anything')).status).toBeGreaterThanOrEqual(400);
+    expect((await send('POST', '/metrics/job/c-job', 'team-c', 'anything')).status).toBeLessThan(500);
+    expect((await send('POST', '/metrics/job/a-export', 'team-a')).status).toBe(200);
+  });
+
+  test('a second user of a namespace (<namespace>.<name>) works: passwords rotate without a gap', async () => {
+    expect((await send('GET', '/api/v1/status', 'monitoring.next', 'next-password')).status).toBe(200);
+  });
+
+  test('undeclared jobs, other encodings of a job, and paths that nginx and the Pushgateway would read differently are refused', async () => {
+    expect((await send('POST', '/metrics/job/not-declared', 'team-a')).status).toBe(403);
+    // The base64 form has many spellings of one name: tenants use the plain one.
+    expect((await send('POST', `/metrics/job@base64/${Buffer.from('b-report').toString('base64url')}`, 'team-a')).status).toBe(403);
+    expect((await send('POST', `/metrics/job@base64/${Buffer.from('a-export').toString('base64url')}`, 'team-a')).status).toBe(403);
+    for (const odd of ['/metrics/job/a-export/x/..%2F..%2Fb-report', '/metrics/job/b-report/../a-export', '/metrics/job/a-export//x/y', '/metrics/job/a%2Dexport']) {
+      expect([400, 403], odd).toContain((await send('POST', odd, 'team-a')).status);
+    }
+    // The Pushgateway takes the job from the first segment: a later `job` label cannot change it.
+    expect((await send('POST', '/metrics/job/a-export/job/b-report', 'team-a')).status).toBe(200);
+    const forged = (await pushgatewayGroups(pgw.url)).filter((g) => g.labels.job === 'b-report');
+    expect(forged.map((g) => g.labels)).toEqual([{ job: 'b-report' }]);
+    expect((await send('DELETE', '/metrics/job/a-export/job/b-report', 'team-a')).status).toBe(202);
+  });
+
+  test('the admin and lifecycle APIs are not reachable through the proxy, whoever asks', async () => {
+    for (const user of [undefined, 'team-a', 'monitoring']) {
+      expect((await send('PUT', '/api/v1/admin/wipe', user)).status).toBe(403);
+      expect((await send('PUT', '/-/quit', user)).status).toBe(403);
+      expect((await send('POST', '/-/reload', user)).status).toBe(403);
+      expect((await send('PUT', '//api/v1/admin/wipe', user)).status).toBe(403);
+      expect((await send('PUT', '/api/v1/%61dmin/wipe', user)).status).toBe(403);
+    }
+    expect((await groups()).length).toBeGreaterThan(0);
+    expect((await fetch(`${pgw.url}/-/healthy`)).status).toBe(200);
+  });
+
+  test('reads are the maintainer\'s; the probes need no credentials', async () => {
+    expect((await send('GET', '/metrics', 'team-a')).status).toBe(403);
+    expect((await send('GET', '/api/v1/metrics', 'team-a')).status).toBe(403);
+    expect((await send('GET', '/metrics')).status).toBe(401);
+    expect((await send('GET', '/metrics', 'monitoring')).status).toBe(200);
+    expect((await send('GET', '/-/healthy')).status).toBe(200);
+    expect((await send('GET', '/-/ready')).status).toBe(200);
+  });
+
+  test('Prometheus scrapes through the proxy with the maintainer\'s credentials', async () => {
+    let result: Array<{ metric: Record<string, string> }> = [];
+    for (let i = 0; i < 150 && result.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent('batch_job_success{job="b-report"}')}`);
+      result = ((await res.json()) as any).data.result;
+    }
+    expect(result.map((r) => r.metric.job)).toEqual(['b-report']);
+    const up = await (await fetch(`${prometheus.url}/api/v1/query?query=up`)).json() as any;
+    expect(up.data.result[0].value[1]).toBe('1');
+  });
+
+  test('the access log names who did what', () => {
+    expect(fs.readFileSync(path.join(dir, 'access.log'), 'utf8')).toMatch(/team-a "POST \/metrics\/job\/b-report" 403/);
+  });
+});
