@@ -17,6 +17,8 @@ const openssl = findBinary('openssl', 'openssl');
 // bcrypt (cost 10) of TEST_PASSWORD, as `htpasswd -nbB` writes it; the other users get SHA-512 crypt from openssl.
 const BCRYPT_HASH = '$2b$10$brMqbcXXOYkmmkF9OKSODOjPJuxoJtIP9UQ4pUwcrsrFTBovKbvYa';
 const PASSWORDS: Record<string, string> = { 'team-a': 'team-a-password', 'team-b': TEST_PASSWORD, monitoring: 'monitoring-password' };
+const NOBODY = 65534;
+const asRoot = process.getuid?.() === 0;
 const BODY = '# TYPE batch_job_success gauge\nbatch_job_success 1\n';
 
 /**
@@ -33,8 +35,9 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !nginx || !openssl)('
   let url: string;
 
   beforeAll(async () => {
-    // nginx started as root runs its workers as nobody, who must read the files.
+    // nginx runs as nobody (65534), as in the pod: it reads the files and writes only in the run folder.
     fs.chmodSync(dir, 0o755);
+    if (asRoot) fs.chownSync(dir, NOBODY, NOBODY);
     const htpasswd = path.join(dir, 'htpasswd');
     fs.mkdirSync(htpasswd, { mode: 0o755 });
     const sha512 = (password: string) => execFileSync(openssl!, ['passwd', '-6', password], { encoding: 'utf8' }).trim();
@@ -69,8 +72,10 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !nginx || !openssl)('
     });
     const configFile = path.join(dir, 'nginx.conf');
     fs.writeFileSync(configFile, config, { mode: 0o644 });
-    execFileSync(nginx!, ['-t', '-q', '-e', 'stderr', '-p', dir, '-c', configFile], { stdio: 'pipe' });
-    proxy = startProcess(nginx!, ['-e', 'stderr', '-p', dir, '-c', configFile, '-g', 'daemon off;']);
+    const [command, ...args] = [...(asRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : []), nginx!];
+    execFileSync(command, [...args, '-t', '-q', '-e', 'stderr', '-p', dir, '-c', configFile], { stdio: 'pipe' });
+    // setpriv executes nginx in its own process: the PID is nginx's master.
+    proxy = startProcess(command, [...args, '-e', 'stderr', '-p', dir, '-c', configFile, '-g', 'daemon off;']);
     url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/-/ready`, proxy);
 
