@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeScopeProxyConfig } from '../../lib/write-scope-proxy-config';
 import { findBinary } from '../helpers/binaries';
 import { RunningProcess, freePort, pushgatewayGroups, startProcess, startPrometheus, startPushgateway, waitForHttp } from '../helpers/processes';
-import { TEST_PASSWORD } from '../helpers/tls';
+import { TEST_PASSWORD, writeSecuredWebConfig } from '../helpers/tls';
 
 const pushgatewayBinary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
 const prometheusBinary = findBinary('prometheus', 'prometheus');
@@ -206,5 +207,79 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !nginx || !openssl)('
 
   test('the access log names who did what', () => {
     expect(fs.readFileSync(path.join(dir, 'access.log'), 'utf8')).toMatch(/team-a "POST \/metrics\/job\/b-report" 403/);
+  });
+});
+
+/**
+ * The proxy serving HTTPS: it reads the certificate at each handshake, so a renewed certificate
+ * (cert-manager rewriting the Secret) is served without a restart, as the Pushgateway itself does.
+ */
+describe.skipIf(!pushgatewayBinary || !nginx || !openssl)('the write-scope proxy over TLS', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'write-scope-tls-'));
+  let pgw: RunningProcess & { url: string; port: number };
+  let proxy: RunningProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    fs.chmodSync(dir, 0o755);
+    if (asRoot) fs.chownSync(dir, NOBODY, NOBODY);
+    writeSecuredWebConfig(openssl!, dir);
+    fs.chmodSync(path.join(dir, 'tls.key'), 0o644);
+    fs.mkdirSync(path.join(dir, 'htpasswd'), { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'htpasswd', 'team-b'), `team-b:${BCRYPT_HASH}\n`, { mode: 0o644 });
+    fs.writeFileSync(path.join(dir, 'no-users'), '', { mode: 0o644 });
+    pgw = await startPushgateway(pushgatewayBinary!, ['--web.route-prefix=/pushgateway']);
+    port = await freePort();
+    const configFile = path.join(dir, 'nginx.conf');
+    fs.writeFileSync(configFile, writeScopeProxyConfig({
+      listen: `127.0.0.1:${port}`,
+      tls: true,
+      upstreamPort: pgw.port,
+      routePrefix: '/pushgateway',
+      maintainerNamespace: 'monitoring',
+      namespaces: [],
+      jobs: [{ name: 'b-report', namespace: 'team-b' }],
+      htpasswdDir: path.join(dir, 'htpasswd'),
+      tlsDir: dir,
+      noUsersFile: path.join(dir, 'no-users'),
+      runDir: dir,
+      accessLog: path.join(dir, 'access.log'),
+    }), { mode: 0o644 });
+    const [command, ...args] = [...(asRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : []), nginx!];
+    proxy = startProcess(command, [...args, '-e', 'stderr', '-p', dir, '-c', configFile, '-g', 'daemon off;']);
+    for (let i = 0; i < 100 && (await push('/pushgateway/-/ready', 'GET')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  });
+
+  afterAll(async () => {
+    await proxy?.stop('SIGQUIT');
+    await pgw?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A request verified against the current test CA, on a new connection (a new handshake). */
+  function push(route: string, method = 'POST'): Promise<{ status: number; fingerprint: string }> {
+    return new Promise((resolve) => {
+      const req = https.request(`https://127.0.0.1:${port}${route}`, {
+        method, agent: false, ca: fs.readFileSync(path.join(dir, 'ca.crt')),
+        headers: { authorization: `Basic ${Buffer.from(`team-b:${TEST_PASSWORD}`).toString('base64')}` },
+      }, (res) => {
+        const fingerprint = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256;
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, fingerprint }));
+      });
+      req.on('error', () => resolve({ status: 0, fingerprint: '' }));
+      req.end(method === 'POST' ? BODY : undefined);
+    });
+  }
+
+  test('pushes over TLS below the route prefix, and serves a renewed certificate without a restart', async () => {
+    const first = await push('/pushgateway/metrics/job/b-report');
+    expect(first.status).toBe(200);
+    expect((await push('/metrics/job/b-report')).status).toBe(404);
+    writeSecuredWebConfig(openssl!, dir);
+    fs.chmodSync(path.join(dir, 'tls.key'), 0o644);
+    const second = await push('/pushgateway/metrics/job/b-report');
+    expect(second.status).toBe(200);
+    expect(second.fingerprint).not.toBe(first.fingerprint);
   });
 });
