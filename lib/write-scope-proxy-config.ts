@@ -55,9 +55,10 @@ export interface ProxyConfigSpec {
 }
 
 /** Characters a job name may have under write scope: sent as they are, never percent-encoded. */
-export const PROXY_JOB_NAME = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/;
+export const PROXY_JOB_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._~-]*$/;
 
 const WRITE_METHODS = 'PUT|POST|DELETE';
+const MAP_PARAMETERS = ['default', 'hostnames', 'include', 'volatile'];
 
 /** The nginx.conf text; deterministic for a given spec (jobs and namespaces sorted). */
 export function writeScopeProxyConfig(spec: ProxyConfigSpec): string {
@@ -94,16 +95,16 @@ export function writeScopeProxyConfig(spec: ProxyConfigSpec): string {
     '  # so the name never reaches a file path unchecked.',
     '  map $remote_user $pg_tenant {',
     '    default "";',
-    ...namespaces.flatMap((ns) => [`    ${quote(ns)} ${quote(ns)};`, `    ${quote(`~^${escapeRegex(ns)}\\.`)} ${quote(ns)};`]),
+    ...namespaces.flatMap((ns) => [`    ${key(ns)} ${quote(ns)};`, `    ${quote(`~^${escapeRegex(ns)}\\.`)} ${quote(ns)};`]),
     '  }',
     '  map $pg_tenant $pg_users {',
     `    default ${quote(spec.noUsersFile)};`,
-    ...namespaces.map((ns) => `    ${quote(ns)} ${quote(`${spec.htpasswdDir}/${ns}`)};`),
+    ...namespaces.map((ns) => `    ${key(ns)} ${quote(`${spec.htpasswdDir}/${ns}`)};`),
     '  }',
     '  # The namespace each job is declared in.',
     '  map $pg_job $pg_job_namespace {',
     '    default "";',
-    ...jobs.map((job) => `    ${quote(job.name)} ${quote(job.namespace)};`),
+    ...jobs.map((job) => `    ${key(job.name)} ${quote(job.namespace)};`),
     '  }',
     '  # 1 when the raw path differs from the one nginx matched on (escapes, "//", dot segments).',
     '  map $request_uri $pg_odd_path {',
@@ -181,6 +182,16 @@ export function writeScopeProxyConfig(spec: ProxyConfigSpec): string {
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/**
+ * An exact key of a `map`. A key named like one of the map's parameters (the namespace `default`)
+ * takes a leading backslash, which nginx strips; no other: `\t`, `\n` and `\r` are escapes. Keys
+ * never start with `~` (a regular expression): namespaces are DNS labels, and job names are
+ * checked against PROXY_JOB_NAME.
+ */
+function key(text: string): string {
+  return quote(MAP_PARAMETERS.includes(text) ? `\\${text}` : text);
 }
 
 /** An nginx string in double quotes. Every value here is a name the library checked; `"` and `\` never occur. */

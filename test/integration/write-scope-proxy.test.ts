@@ -63,6 +63,8 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !nginx || !openssl)('
         { name: 'a-export', namespace: 'team-a' },
         { name: 'b-report', namespace: 'team-b' },
         { name: 'c-job', namespace: 'team-c' },
+        // Names that are also nginx map parameters must stay plain keys.
+        { name: 'default', namespace: 'default' },
         { name: 'pushgateway-cleanup', namespace: 'monitoring' },
       ],
       htpasswdDir: htpasswd,
@@ -143,6 +145,7 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !nginx || !openssl)('
     expect(none.headers['www-authenticate']).toBe('Basic realm="pushgateway"');
     expect((await send('POST', '/metrics/job/a-export', 'team-a', 'wrong')).status).toBe(401);
     expect((await send('POST', '/metrics/job/a-export', 'mallory', 'x')).status).toBe(401);
+    expect((await send('POST', '/metrics/job/default', 'mallory', 'x')).status).toBe(401);
     // A user name that claims a namespace as a prefix is not that namespace's.
     expect((await send('POST', '/metrics/job/a-export', 'team-ab', 'x')).status).toBe(401);
   });
@@ -158,7 +161,9 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !nginx || !openssl)('
   });
 
   test('undeclared jobs, other encodings of a job, and paths that nginx and the Pushgateway would read differently are refused', async () => {
-    expect((await send('POST', '/metrics/job/not-declared', 'team-a')).status).toBe(403);
+    const undeclared = await send('POST', '/metrics/job/not-declared', 'team-a');
+    expect(undeclared.status).toBe(403);
+    expect(undeclared.text).toContain('job "not-declared" is not declared');
     // The base64 form has many spellings of one name: tenants use the plain one.
     expect((await send('POST', `/metrics/job@base64/${Buffer.from('b-report').toString('base64url')}`, 'team-a')).status).toBe(403);
     expect((await send('POST', `/metrics/job@base64/${Buffer.from('a-export').toString('base64url')}`, 'team-a')).status).toBe(403);
