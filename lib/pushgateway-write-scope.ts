@@ -173,7 +173,7 @@ export function addWriteScopeProxy(scope: Construct, r: ResolvedPushgateway, wri
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     },
-    volumeMounts: volumes.map((volume) => ({ name: volume.name, mountPath: WRITE_SCOPE_VOLUMES[volume.name], readOnly: volume.name !== 'proxy-tmp' })),
+    volumeMounts: volumes.map((volume) => ({ name: volume.name, mountPath: WRITE_SCOPE_VOLUMES[volume.name], ...(volume.name === 'proxy-tmp' ? {} : { readOnly: true }) })),
   };
   const hash = () => createHash('sha256').update(config()).digest('hex').slice(0, 16);
   return { container, volumes, annotations: { [CONFIG_HASH_ANNOTATION]: lazy(hash) } };

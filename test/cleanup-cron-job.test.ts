@@ -45,10 +45,11 @@ describe('CleanupCronJob', () => {
     expect(c.image).toMatch(/^node:\d+\.\d+\.\d+-alpine$/);
     expect(c.imagePullPolicy).toBe('IfNotPresent');
     expect(c.command).toEqual(['node', '/opt/pushgateway-cleanup/pushgateway-cleanup.js']);
-    expect(c.args).toEqual([
-      '--url=http://pushgateway.monitoring.svc:9091', '--max-age=7d', '--concurrency=4', '--timeout=10s', '--push-metrics',
-    ]);
-    expect(c.env).toBeUndefined();
+    expect(c.args).toEqual(['--max-age=7d', '--concurrency=4', '--timeout=10s', '--push-metrics']);
+    // Granted push like any pusher: the URL (each replica's with replicas) comes from the environment.
+    expect(c.env).toEqual([{ name: 'PUSHGATEWAY_URL', value: 'http://pushgateway.monitoring.svc:9091' }]);
+    expect(podSpec(cronJob).containers).toHaveLength(1);
+    expect(cronJob.spec.jobTemplate.spec.template.metadata.labels[Pushgateway.PUSHER_LABEL]).toBe('true');
     expect(c.resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '192Mi' } });
     expect(c.securityContext).toEqual({
       runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true,

@@ -4,10 +4,13 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Duration, Testing } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BatchMonitoringChart } from '../../lib';
 import { writeScopeProxyConfig } from '../../lib/write-scope-proxy-config';
 import { findBinary } from '../helpers/binaries';
 import { RunningProcess, freePort, pushgatewayGroups, startProcess, startPrometheus, startPushgateway, waitForHttp } from '../helpers/processes';
+import { synth } from '../helpers/synth';
 import { TEST_PASSWORD, writeSecuredWebConfig } from '../helpers/tls';
 
 const pushgatewayBinary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
@@ -23,14 +26,15 @@ const asRoot = process.getuid?.() === 0;
 const BODY = '# TYPE batch_job_success gauge\nbatch_job_success 1\n';
 
 /**
- * Debian's nginx with the generated configuration in front of the real Pushgateway (with its admin
- * and lifecycle APIs on, to show the proxy keeps them out of reach), as in the pod: the
+ * Debian's nginx with the configuration synthesized from the declared jobs, in front of the real
+ * Pushgateway with its synthesized flags (the admin and lifecycle APIs on, to show the proxy keeps
+ * them out of reach), as in the pod: the
  * Pushgateway on 127.0.0.1 behind it, an htpasswd file per namespace as the projected Secrets
  * would hold them, and Prometheus scraping through the proxy with the maintainer's credentials.
  */
 describe.skipIf(!pushgatewayBinary || !prometheusBinary || !nginx || !openssl)('the write-scope proxy (nginx) in front of the real Pushgateway', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'write-scope-'));
-  let pgw: RunningProcess & { url: string };
+  let pgw: RunningProcess & { url: string; port: number };
   let proxy: RunningProcess;
   let prometheus: RunningProcess & { url: string };
   let url: string;
@@ -48,31 +52,30 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !nginx || !openssl)('
     fs.writeFileSync(path.join(htpasswd, 'monitoring'),
       `monitoring:${sha512(PASSWORDS.monitoring)}\nmonitoring.next:${sha512('next-password')}\n`, { mode: 0o644 });
     // team-c has jobs but its Secret was never created.
-    fs.writeFileSync(path.join(dir, 'no-users'), '', { mode: 0o644 });
 
-    pgw = await startPushgateway(pushgatewayBinary!, ['--web.enable-admin-api', '--web.enable-lifecycle']);
+    // The Pushgateway and the proxy's configuration exactly as synthesized from the declared jobs;
+    // only the paths of the pod (Secrets, ConfigMap, emptyDir) and the ports move to this machine.
+    const chart = new BatchMonitoringChart(Testing.app(), 'test', { pushgateway: { writeScope: {}, enableAdminApi: true, enableLifecycle: true } });
+    const declare = (name: string, namespace: string) => chart.addJob({ name, namespace, interval: Duration.days(1), maxDuration: Duration.minutes(5) });
+    declare('a-export', 'team-a');
+    declare('b-report', 'team-b');
+    declare('c-job', 'team-c');
+    // Names that are also nginx map parameters must stay plain keys.
+    declare('default', 'default');
+    const s = synth(chart);
+    const flags: string[] = s.find('Deployment').spec.template.spec.containers[0].args;
+    expect(flags).toContain('--web.listen-address=127.0.0.1:9092');
+    pgw = await startPushgateway(pushgatewayBinary!, flags.filter((a) => !a.startsWith('--persistence.')));
     const port = await freePort();
-    const config = writeScopeProxyConfig({
-      listen: `127.0.0.1:${port}`,
-      tls: false,
-      upstreamPort: Number(new URL(pgw.url).port),
-      routePrefix: '',
-      maintainerNamespace: 'monitoring',
-      namespaces: [],
-      jobs: [
-        { name: 'a-export', namespace: 'team-a' },
-        { name: 'b-report', namespace: 'team-b' },
-        { name: 'c-job', namespace: 'team-c' },
-        // Names that are also nginx map parameters must stay plain keys.
-        { name: 'default', namespace: 'default' },
-        { name: 'pushgateway-cleanup', namespace: 'monitoring' },
-      ],
-      htpasswdDir: htpasswd,
-      tlsDir: path.join(dir, 'tls'),
-      noUsersFile: path.join(dir, 'no-users'),
-      runDir: dir,
-      accessLog: path.join(dir, 'access.log'),
-    });
+    const configMap = s.find('ConfigMap', 'pushgateway-proxy');
+    const config = (configMap.data['nginx.conf'] as string)
+      .replace('listen 9091;', `listen 127.0.0.1:${port};`)
+      .replaceAll('http://127.0.0.1:9092', `http://127.0.0.1:${pgw.port}`)
+      .replaceAll('/etc/pushgateway-proxy/htpasswd', htpasswd)
+      .replaceAll('/etc/pushgateway-proxy/config/', `${dir}/`)
+      .replaceAll(' /tmp/', ` ${dir}/`)
+      .replace('access_log /dev/stdout', `access_log ${dir}/access.log`);
+    fs.writeFileSync(path.join(dir, 'no-users'), configMap.data['no-users'] ?? '', { mode: 0o644 });
     const configFile = path.join(dir, 'nginx.conf');
     fs.writeFileSync(configFile, config, { mode: 0o644 });
     const [command, ...args] = [...(asRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : []), nginx!];
