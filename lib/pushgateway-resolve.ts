@@ -342,10 +342,6 @@ function checkAdminReach(scope: IConstruct, props: PushgatewayProps, namespace: 
 }
 
 function checkIngress(scope: IConstruct, ingress: PushgatewayIngress, networkPolicy: boolean, basicAuth: boolean): void {
-  if (!basicAuth && !ingress.allowUnauthenticatedIngress) {
-    throw invalidInput(scope, 'ingress', ingress.host,
-      'an Ingress without basic auth lets anyone who reaches it write and delete any group: set webConfig with clientSecretName, or writeScope, or allowUnauthenticatedIngress: true to serve it open');
-  }
   if (!/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(ingress.host)) {
     throw invalidInput(scope, 'ingress.host', ingress.host, 'use a DNS host name such as "pushgateway.example.com"');
   }
@@ -354,4 +350,8 @@ function checkIngress(scope: IConstruct, ingress: PushgatewayIngress, networkPol
       'name the ingress controller pods the NetworkPolicy must admit, e.g. [PushgatewayPeer.allPodsInNamespace("ingress-nginx")], or set networkPolicy: false');
   }
   if (ingress.tlsSecretName !== undefined) checkDnsLabel(scope, 'ingress.tlsSecretName', ingress.tlsSecretName, 253);
+  if (!basicAuth && !ingress.allowUnauthenticatedIngress) {
+    throw invalidInput(scope, 'ingress', ingress.host,
+      'an Ingress without basic auth lets anyone who reaches it write and delete any group: set webConfig with clientSecretName, or writeScope, or allowUnauthenticatedIngress: true to serve it open');
+  }
 }
