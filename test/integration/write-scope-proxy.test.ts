@@ -6,10 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Duration, Testing } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BatchMonitoringChart } from '../../lib';
+import { BatchMonitoringChart, CleanupCronJob } from '../../lib';
 import { writeScopeProxyConfig } from '../../lib/write-scope-proxy-config';
 import { findBinary } from '../helpers/binaries';
-import { RunningProcess, freePort, pushgatewayGroups, startProcess, startPrometheus, startPushgateway, waitForHttp } from '../helpers/processes';
+import { RunningProcess, freePort, pushgatewayGroups, runCommand, startProcess, startPrometheus, startPushgateway, waitForHttp } from '../helpers/processes';
 import { synth } from '../helpers/synth';
 import { TEST_PASSWORD, writeSecuredWebConfig } from '../helpers/tls';
 
@@ -211,6 +211,21 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary || !nginx || !openssl)('
     expect(result.map((r) => r.metric.job)).toEqual(['b-report']);
     const up = await (await fetch(`${prometheus.url}/api/v1/query?query=up`)).json() as any;
     expect(up.data.result[0].value[1]).toBe('1');
+  });
+
+  test('the cleanup program works through the proxy with the maintainer\'s credentials: lists, deletes, pushes its own run', async () => {
+    expect((await send('POST', '/metrics/job/b-report/instance/old', 'team-b')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2100));
+    // The newest group of a job is never deleted: this one is, the old one is not.
+    expect((await send('POST', '/metrics/job/b-report', 'team-b')).status).toBe(200);
+    const result = await runCommand(process.execPath, [CleanupCronJob.programPath(), '--max-age=2s', '--push-metrics'], {
+      PATH: process.env.PATH ?? '', PUSHGATEWAY_URL: url, PUSHGATEWAY_USERNAME: 'monitoring', PUSHGATEWAY_PASSWORD: PASSWORDS.monitoring,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const after = (await pushgatewayGroups(pgw.url)).map((g) => JSON.stringify(g.labels));
+    expect(after).not.toContain(JSON.stringify({ instance: 'old', job: 'b-report' }));
+    expect(after).toContain(JSON.stringify({ job: 'b-report' }));
+    expect(after).toContain(JSON.stringify({ job: 'pushgateway-cleanup' }));
   });
 
   test('the access log names who did what', () => {
