@@ -209,6 +209,15 @@ describe('write scope per namespace', () => {
     expect(exportPod.volumes).toContainEqual({ name: 'pushgateway-ca', secret: { secretName: 'pushgateway-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } });
   });
 
+  test('with replicas, each replica has its proxy, and each replica URL reaches it', () => {
+    const s = synth(scoped({ pushgateway: { writeScope: {}, replicas: 2 } }));
+    const pod = s.find('StatefulSet').spec.template.spec;
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['pushgateway', 'proxy']);
+    expect(s.find('Service', 'pushgateway-headless').spec.ports).toEqual([{ name: 'http', port: 9091, targetPort: 'http', protocol: 'TCP' }]);
+    const env = s.find('CronJob', 'export').spec.jobTemplate.spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'PUSHGATEWAY_URLS', value: 'http://pushgateway-0.pushgateway-headless.monitoring.svc:9091,http://pushgateway-1.pushgateway-headless.monitoring.svc:9091' });
+  });
+
   test('the admin and lifecycle APIs may be on: the proxy never serves them', () => {
     const chart = scoped({ pushgateway: { writeScope: {}, enableAdminApi: true, enableLifecycle: true } });
     expect(synth(chart).find('Deployment').spec.template.spec.containers[0].args).toContain('--web.enable-admin-api');
