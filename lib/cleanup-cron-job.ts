@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { Cron, Duration, Size } from 'cdk8s';
 import { ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, ImagePullPolicy, Volume } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { basicAuthEnv, caMount, DROP_ALL, pushgatewayUrlEnv, useRuntimeDefaultSeccomp } from './cron-job-pod';
+import { DROP_ALL, useRuntimeDefaultSeccomp } from './cron-job-pod';
 import { cronScheduleGap } from './cron-schedule';
 import { CLEANUP_FLAGS, CLEANUP_JOB_NAME } from './names';
 import { packageFilePath } from './package-file';
@@ -250,8 +250,6 @@ export class CleanupCronJob extends Construct {
     this.pushMetrics = props.pushMetrics ?? true;
     if (props.registry) this.declareTo(props.registry, namespace);
     const url = props.url ?? pushgateway.url;
-    // Each replica has groups of its own: with replicas, the program cleans every one (PUSHGATEWAY_URLS).
-    const everyReplica = props.url === undefined && pushgateway.replicas > 1;
     // A Pushgateway with a web config tells its clients which Secrets to authenticate and verify with.
     const basicAuth = props.basicAuth ?? pushgateway.clientAuth.basicAuth;
     const caCertificate = props.caCertificate ?? pushgateway.clientAuth.ca;
@@ -270,7 +268,10 @@ export class CleanupCronJob extends Construct {
     if (props.partOf !== undefined) checkLabelValue(this, 'partOf', props.partOf);
     const identity: ObjectIdentity = { name: this.name, component: 'cleanup', partOf: props.partOf ?? DEFAULT_PART_OF, version: imageVersion(image) };
     const labels = objectLabels(identity);
-    const ca = caCertificate && caMount(this, caCertificate, 'ca');
+    if (pushgateway.writeScope && namespace !== pushgateway.namespace) {
+      throw invalidInput(this, 'namespace', namespace,
+        `under writeScope only the credentials of the Pushgateway's namespace (${pushgateway.namespace}) delete other namespaces' groups: run the cleanup there (drop namespace)`);
+    }
 
     this.configMap = new ConfigMap(this, 'Program', {
       metadata: { name: this.name, namespace, labels },
@@ -278,20 +279,19 @@ export class CleanupCronJob extends Construct {
     });
 
     this.args = [
-      ...(everyReplica ? [] : [`${CLEANUP_FLAGS.url}=${url}`]),
+      ...(props.url !== undefined ? [`${CLEANUP_FLAGS.url}=${url}`] : []),
       `${CLEANUP_FLAGS.maxAge}=${toPrometheusDuration(this.maxAge)}`,
       ...this.jobs.map((job) => `${CLEANUP_FLAGS.job}=${job}`),
       ...this.excludeJobs.map((job) => `${CLEANUP_FLAGS.excludeJob}=${job}`),
       `${CLEANUP_FLAGS.concurrency}=${concurrency}`,
       `${CLEANUP_FLAGS.timeout}=${toPrometheusDuration(requestTimeout)}`,
-      ...(ca ? [`${CLEANUP_FLAGS.caFile}=${ca.file}`] : []),
       ...(this.pushMetrics ? [CLEANUP_FLAGS.pushMetrics] : []),
       ...(props.dryRun ? [CLEANUP_FLAGS.dryRun] : []),
     ];
 
     this.cronJob = new CronJob(this, 'CronJob', {
       metadata: { name: this.name, namespace, labels },
-      podMetadata: { labels: { ...labels, [Pushgateway.PUSHER_LABEL]: 'true' } },
+      podMetadata: { labels },
       schedule: this.schedule,
       timeZone: props.timeZone,
       concurrencyPolicy: ConcurrencyPolicy.FORBID,
@@ -308,10 +308,6 @@ export class CleanupCronJob extends Construct {
         imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
         command: ['node', `${PROGRAM_DIR}/${PROGRAM}`],
         args: this.args,
-        envVariables: everyReplica || basicAuth ? {
-          ...(everyReplica ? pushgatewayUrlEnv(pushgateway) : {}),
-          ...(basicAuth ? basicAuthEnv(this, basicAuth) : {}),
-        } : undefined,
         resources: props.resources ?? {
           cpu: { request: Cpu.millis(10), limit: Cpu.millis(500) },
           memory: { request: Size.mebibytes(64), limit: Size.mebibytes(192) },
@@ -329,10 +325,12 @@ export class CleanupCronJob extends Construct {
             readOnly: true,
             volume: Volume.fromConfigMap(this, 'ProgramVolume', this.configMap, { name: 'program', defaultMode: 0o444 }),
           },
-          ...(ca ? [ca.mount] : []),
         ],
       }],
     });
+    // The URLs (each replica's), the credentials and the CA, as every pusher gets them; an explicit
+    // `url` wins over the URLs.
+    pushgateway.grantPush(this.cronJob, { basicAuth, caCertificate });
 
     useRuntimeDefaultSeccomp(this.cronJob);
   }

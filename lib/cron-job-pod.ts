@@ -56,17 +56,17 @@ export interface CaMount {
 }
 
 /**
- * Mounts `ca` read-only: its key alone, as `ca.crt`; or, with `wholeObject`, every key of the
- * Secret or ConfigMap under its own name (MonitoredCronJob, until issue #21 moves it to the key
- * alone). `volumeName` names the pod volume; the volume is defined once however often it is mounted.
+ * Mounts the key of `ca` alone, read-only, as `ca.crt`: never the rest of the Secret (a TLS
+ * Secret's `tls.key` would let whoever reads the pod's files impersonate the Pushgateway).
+ * `volumeName` names the pod volume; the volume is defined once however often it is mounted.
  */
-export function caMount(scope: Construct, ca: PushgatewayCaCertificate, volumeName: string, wholeObject = false): CaMount {
-  const volume = (scope.node.tryFindChild('CaVolume') as Volume | undefined) ?? caVolume(scope, ca, volumeName, wholeObject);
-  return { mount: { volume, path: CA_DIR, readOnly: true }, file: `${CA_DIR}/${wholeObject ? ca.key : 'ca.crt'}` };
+export function caMount(scope: Construct, ca: PushgatewayCaCertificate, volumeName: string): CaMount {
+  const volume = (scope.node.tryFindChild('CaVolume') as Volume | undefined) ?? caVolume(scope, ca, volumeName);
+  return { mount: { volume, path: CA_DIR, readOnly: true }, file: `${CA_DIR}/ca.crt` };
 }
 
-function caVolume(scope: Construct, ca: PushgatewayCaCertificate, name: string, wholeObject: boolean): Volume {
-  const options = wholeObject ? { name } : { name, items: { [ca.key]: { path: 'ca.crt' } }, defaultMode: 0o444 };
+function caVolume(scope: Construct, ca: PushgatewayCaCertificate, name: string): Volume {
+  const options = { name, items: { [ca.key]: { path: 'ca.crt' } }, defaultMode: 0o444 };
   if (ca.kind === 'Secret') {
     return Volume.fromSecret(scope, 'CaVolume', Secret.fromSecretName(scope, 'CaSecret', ca.name), options);
   }

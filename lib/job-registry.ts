@@ -14,7 +14,7 @@ import {
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
 import { isPromLabelName, lastOverTime, matcher, selector } from './promql';
-import { IPushgateway } from './pushgateway';
+import { IPushgateway, Pushgateway } from './pushgateway';
 import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput } from './validation';
 
 /** Options of `JobRegistry` that do not depend on a Pushgateway (also the `registry` prop of `BatchMonitoringChart`). */
@@ -127,6 +127,8 @@ export class JobRegistry extends Construct {
   constructor(scope: Construct, id: string, props: JobRegistryProps) {
     super(scope, id);
     this.pushgateway = props.pushgateway;
+    // A Pushgateway of this app admits, and under write scope authorizes, the jobs declared here.
+    if (this.pushgateway instanceof Pushgateway) this.pushgateway._addRegistry(this);
     const name = props.name ?? this.pushgateway.name;
     // Room for the suffix of the further PrometheusRules, `-jobs-<n>`.
     checkDnsLabel(this, 'name', name, 253 - '-jobs-9999'.length);

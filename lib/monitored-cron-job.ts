@@ -2,14 +2,15 @@ import { Duration, Size } from 'cdk8s';
 import { ConfigMap, Container, ContainerProps, ContainerResources, Cpu, CronJob, CronJobProps, EnvValue, ImagePullPolicy, Volume } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { BatchMonitoringChart } from './batch-monitoring-chart';
-import { basicAuthEnv, caMount, DROP_ALL, pushgatewayUrlEnv, useRuntimeDefaultSeccomp } from './cron-job-pod';
+import { DROP_ALL, useRuntimeDefaultSeccomp } from './cron-job-pod';
 import { cronScheduleGap } from './cron-schedule';
 import { PUSHER_ENV } from './names';
 import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { readPackageFile } from './package-file';
 import { NOBODY } from './pod-security';
 import { JobRegistry, RegisteredJob } from './job-registry';
-import { IPushgateway, Pushgateway } from './pushgateway';
+import { IPushgateway } from './pushgateway';
+import { addPusherEnvironment, authOf } from './pusher-pod';
 import { refuseDuplicateObjects } from './unique-objects';
 import { checkDnsLabel, checkStartingDeadline, invalidInput } from './validation';
 
@@ -116,7 +117,7 @@ export class MonitoredCronJob extends CronJob {
       metadata: { name: jobName, ...cronJobProps.metadata, labels: { ...labels, ...cronJobProps.metadata?.labels } },
       podMetadata: {
         ...cronJobProps.podMetadata,
-        labels: { ...labels, ...cronJobProps.podMetadata?.labels, [Pushgateway.PUSHER_LABEL]: 'true' },
+        labels: { ...labels, ...cronJobProps.podMetadata?.labels },
       },
     });
     this.jobLabels = labels;
@@ -139,6 +140,8 @@ export class MonitoredCronJob extends CronJob {
     }
     // Its alerts carry the CronJob's namespace, where its owners route and inhibit.
     this.job = registry.addJob({ name: jobName, namespace, cronJob: this.name, interval: interval ?? gap.duration, maxDuration, grace, labels: alertLabels });
+    // The pusher label and the note of what the namespace needs; each container gets the rest as it is added.
+    this.pushgateway.grantPush(this, { jobName });
     useRuntimeDefaultSeccomp(this);
     for (const container of containers ?? []) this.addContainer(container);
   }
@@ -148,16 +151,6 @@ export class MonitoredCronJob extends CronJob {
     if (!this.job) {
       throw new Error(`${this.node.path}: MonitoredCronJob.addContainer ran before the job was declared: its constructor must add props.containers itself, last`);
     }
-    const { basicAuth, ca } = this.pushgateway.clientAuth;
-    const caCertificate = ca && caMount(this, ca, 'pushgateway-ca', true);
-    const envVariables = {
-      ...cont.envVariables,
-      ...pushgatewayUrlEnv(this.pushgateway),
-      [PUSHER_ENV.jobName]: EnvValue.fromValue(this.job.name),
-      ...(basicAuth ? basicAuthEnv(this, basicAuth) : {}),
-      ...(caCertificate ? { [PUSHER_ENV.caFile]: EnvValue.fromValue(caCertificate.file) } : {}),
-    };
-    const volumeMounts = [...(cont.volumeMounts ?? []), ...(caCertificate ? [caCertificate.mount] : [])];
     // cdk8s-plus fills in non-root, read-only root and no privilege escalation; dropping every
     // capability is the one default it lacks for Pod Security "restricted".
     const securityContext = { capabilities: { drop: [DROP_ALL] }, ...cont.securityContext };
@@ -166,11 +159,10 @@ export class MonitoredCronJob extends CronJob {
       imagePullPolicy: ImagePullPolicy.IF_NOT_PRESENT,
       resources: DEFAULT_RESOURCES,
       ...cont,
-      envVariables,
       securityContext,
-      volumeMounts,
-      ...(this.wrapCommand ? this.wrapped({ ...cont, volumeMounts }) : {}),
+      ...(this.wrapCommand ? this.wrapped(cont) : {}),
     });
+    addPusherEnvironment(this, container, this.pushgateway, authOf(this.pushgateway, {}), this.job.name);
     if (this.wrapCommand) this.groupByContainer(container);
     return container;
   }

@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { ServiceMonitorSpecEndpointsBasicAuth, ServiceMonitorSpecEndpointsTlsConfig } from '../imports/monitoring.coreos.com';
 import { PushgatewayBasicAuth, PushgatewayCaCertificate, PushgatewayClientAuth, PushgatewayWebConfig } from './pushgateway-web-config';
+import type { PushgatewayWriteScope } from './pushgateway-write-scope';
 import { checkDnsLabel, invalidInput } from './validation';
 
 // Auth and TLS of the Pushgateway: its web config file and TLS certificate in the pod, and what
@@ -34,6 +35,15 @@ export function clientAuthOf(web: PushgatewayWebConfig | undefined): Pushgateway
       ? { secretName: web.clientSecretName, usernameKey: web.clientUsernameKey ?? 'username', passwordKey: web.clientPasswordKey ?? 'password' }
       : undefined,
     ca: tls && caSecretName ? PushgatewayCaCertificate.fromSecret(caSecretName, web?.caSecretKey) : undefined,
+  };
+}
+
+/** Under write scope every client holds the Secret of that name in its own namespace, with its namespace's user. */
+export function writeScopeClientAuth(writeScope: PushgatewayWriteScope): PushgatewayClientAuth {
+  const tlsSecretName = writeScope.tlsSecretName;
+  return {
+    basicAuth: { secretName: writeScope.clientSecretName ?? 'pushgateway-client' },
+    ca: writeScope.caCertificate ?? (tlsSecretName ? PushgatewayCaCertificate.fromSecret(tlsSecretName) : undefined),
   };
 }
 

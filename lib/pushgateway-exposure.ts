@@ -1,7 +1,8 @@
+import { Lazy } from 'cdk8s';
 import { k8s, ServiceType } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PushgatewayPeer } from './pushgateway-peer';
-import { HEADLESS_LABEL, PUSHER_LABEL, ResolvedPushgateway } from './pushgateway-resolve';
+import { HEADLESS_LABEL, ResolvedPushgateway } from './pushgateway-resolve';
 import { PushgatewayIngress } from './pushgateway-web-config';
 
 // How clients reach the Pushgateway: its Service, the headless Service that names each replica,
@@ -42,20 +43,28 @@ export function addIngress(scope: Construct, r: ResolvedPushgateway, ingress: Pu
   });
 }
 
-/** Admits Prometheus, the pushers and the ingress controller to the Pushgateway's ports, and nobody else. */
-export function addNetworkPolicy(scope: Construct, r: ResolvedPushgateway): k8s.KubeNetworkPolicy {
-  const pushers = [
-    ...r.props.pushers ?? [PushgatewayPeer.podsWithLabels({ [PUSHER_LABEL]: 'true' })],
-    ...r.props.ingress?.controllerPeers ?? [],
-  ];
+/**
+ * Admits Prometheus, the pushers and the ingress controller to the Pushgateway's ports, and nobody
+ * else. The pushers: pusher-labelled pods of the Pushgateway's namespace and of the namespaces jobs
+ * are declared in (`pushingNamespaces`, read at synth, once every job is declared), of namespaces an
+ * admin labelled, and the peers given.
+ */
+export function addNetworkPolicy(scope: Construct, r: ResolvedPushgateway, pushingNamespaces: () => string[]): k8s.KubeNetworkPolicy {
   const prometheus = PushgatewayPeer.podsWithLabels(r.flavour.prometheusPodLabels(), r.flavour.namespace);
+  const from = () => [
+    prometheus,
+    PushgatewayPeer._pushersIn(pushingNamespaces()),
+    ...(r.props.admitLabelledNamespaces ?? true ? [PushgatewayPeer._labelledNamespaces()] : []),
+    ...r.props.pushers ?? [],
+    ...r.props.ingress?.controllerPeers ?? [],
+  ].map((peer) => peer._toKube());
   return new k8s.KubeNetworkPolicy(scope, 'NetworkPolicy', {
     metadata: r.metadata(r.name),
     spec: {
       podSelector: { matchLabels: r.selectorLabels },
       policyTypes: ['Ingress'],
       ingress: [{
-        from: [prometheus, ...pushers].map((peer) => peer._toKube()),
+        from: Lazy.any({ produce: from }) as unknown as k8s.NetworkPolicyPeer[],
         ports: r.ports.map(({ port }) => ({ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' })),
       }],
     },

@@ -4,6 +4,7 @@ import { ServiceMonitorSpecEndpointsMetricRelabelings, ServiceMonitorSpecEndpoin
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { PushgatewayPeer } from './pushgateway-peer';
 import { PushgatewayIngress, PushgatewayWebConfig } from './pushgateway-web-config';
+import { PushgatewayWriteScope } from './pushgateway-write-scope';
 
 /** Access modes a Pushgateway volume can be claimed with. */
 export enum PushgatewayVolumeAccessMode {
@@ -105,12 +106,15 @@ export interface PushgatewayProps {
    */
   readonly persistenceInterval?: Duration;
   /**
-   * Enable `PUT /-/quit` (`--web.enable-lifecycle`).
+   * Enable `PUT /-/quit` (`--web.enable-lifecycle`). Refused while pushers from other namespaces
+   * reach the Pushgateway, unless `writeScope` keeps it out of their reach.
    * @default false
    */
   readonly enableLifecycle?: boolean;
   /**
-   * Enable `PUT /api/v1/admin/wipe` (`--web.enable-admin-api`).
+   * Enable `PUT /api/v1/admin/wipe` (`--web.enable-admin-api`). Refused while pushers from other
+   * namespaces reach the Pushgateway, unless `writeScope` keeps it out of their reach (an admin
+   * then uses `kubectl port-forward`).
    * @default false
    */
   readonly enableAdminApi?: boolean;
@@ -171,8 +175,16 @@ export interface PushgatewayProps {
    */
   readonly webConfig?: PushgatewayWebConfig;
   /**
-   * An Ingress for pushers outside the cluster (use it with `webConfig` basic auth: anyone who can
-   * push can write any series into Prometheus).
+   * Write scope per namespace: an authorizing proxy in the pod gives each namespace its own
+   * credentials, which write only the groups of the jobs declared in that namespace (see
+   * docs/security.md). Replaces `webConfig`.
+   * @default - no write scope: whoever may push writes any group
+   */
+  readonly writeScope?: PushgatewayWriteScope;
+  /**
+   * An Ingress for pushers outside the cluster. Refused without basic auth (`webConfig` with
+   * `clientSecretName`, or `writeScope`) unless `ingress.allowUnauthenticatedIngress` is set: anyone
+   * who can push can write any series into Prometheus.
    * @default - no Ingress
    */
   readonly ingress?: PushgatewayIngress;
@@ -197,11 +209,21 @@ export interface PushgatewayProps {
    */
   readonly networkPolicy?: boolean;
   /**
-   * Who may push, besides Prometheus which may always scrape. Needs the NetworkPolicy; empty only
-   * together with an `ingress`.
-   * @default - pods in any namespace that carry the label `batch-monitoring.io/pusher: "true"` (`Pushgateway.PUSHER_LABEL`)
+   * Who else may push, besides the pods labelled `batch-monitoring.io/pusher: "true"`
+   * (`Pushgateway.PUSHER_LABEL`) in the Pushgateway's namespace, in the namespaces of the jobs
+   * declared against it, and in namespaces labelled `batch-monitoring.io/pushers: "true"`; e.g.
+   * `PushgatewayPeer.ipBlock(...)`, or `PushgatewayPeer.anyNamespace()` to admit pusher-labelled
+   * pods of every namespace. Needs the NetworkPolicy.
+   * @default - none
    */
   readonly pushers?: PushgatewayPeer[];
+  /**
+   * Whether the NetworkPolicy admits pusher-labelled pods of namespaces an admin labels
+   * `batch-monitoring.io/pushers: "true"` (`Pushgateway.PUSHERS_NAMESPACE_LABEL`): namespaces of
+   * jobs declared in other apps. Tenants cannot label their own namespace under the usual RBAC.
+   * @default true
+   */
+  readonly admitLabelledNamespaces?: boolean;
   /**
    * Extra command-line flags, e.g. `['--log.level=debug']`. Flags the construct manages are refused here.
    * @default - none

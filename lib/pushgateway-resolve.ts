@@ -4,9 +4,10 @@ import { IConstruct } from 'constructs';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toQuantity } from './kube-quantity';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels, selectorLabels } from './object-labels';
-import { checkWebConfig, clientAuthOf, TLS_DIR, WEB_CONFIG_DIR } from './pushgateway-auth';
+import { checkWebConfig, clientAuthOf, TLS_DIR, WEB_CONFIG_DIR, writeScopeClientAuth } from './pushgateway-auth';
 import { PushgatewayProps, PushgatewayVolumeAccessMode } from './pushgateway-props';
 import { PushgatewayClientAuth, PushgatewayIngress } from './pushgateway-web-config';
+import { checkWriteScope, WRITE_SCOPE_VOLUMES } from './pushgateway-write-scope';
 import { checkDnsLabel, checkKubernetesLabels, checkLabelValue, checkPort, checkPositive, checkUrlPath, invalidInput } from './validation';
 
 // The one step from PushgatewayProps to what the objects are built from: every check and every
@@ -16,11 +17,15 @@ const DEFAULT_IMAGE = 'quay.io/prometheus/pushgateway:v1.11.3';
 export const DATA_DIR = '/data';
 /** The pod label that admits a pod to push under the default NetworkPolicy. */
 export const PUSHER_LABEL = 'batch-monitoring.io/pusher';
+/** The namespace label, set by an admin, that admits a namespace's pusher-labelled pods. */
+export const PUSHERS_NAMESPACE_LABEL = 'batch-monitoring.io/pushers';
 // Marks the headless Service, which the ServiceMonitor must not select: it would scrape every replica twice.
 export const HEADLESS_LABEL = 'batch-monitoring.io/headless';
 // The volume types Pod Security "restricted" admits.
 const RESTRICTED_VOLUME_TYPES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
 const MANAGED_VOLUMES: Record<string, string> = { data: DATA_DIR, 'web-config': WEB_CONFIG_DIR, tls: TLS_DIR };
+// Every volume name of the pod the construct defines (the write-scope proxy's are mounted in its own container).
+const MANAGED_VOLUME_NAMES = [...Object.keys(MANAGED_VOLUMES), ...Object.keys(WRITE_SCOPE_VOLUMES)];
 const MANAGED_FLAGS = [
   '--web.listen-address', '--web.route-prefix', '--web.telemetry-path', '--web.enable-lifecycle',
   '--web.enable-admin-api', '--persistence.file', '--persistence.interval', '--web.config.file',
@@ -133,9 +138,9 @@ export function resolvePushgatewayProps(scope: IConstruct, props: PushgatewayPro
     throw invalidInput(scope, 'pushers', props.pushers.map((peer) => peer._toKube()),
       'pushers only take effect through the NetworkPolicy, which networkPolicy: false leaves out: drop pushers, or set networkPolicy: true');
   }
-  if (networkPolicy && props.pushers?.length === 0 && !props.ingress) {
-    throw invalidInput(scope, 'pushers', [],
-      `with the NetworkPolicy and no ingress, nobody could push: name who may push, or leave pushers out to admit pods labelled ${PUSHER_LABEL}: "true"`);
+  if (!networkPolicy && props.admitLabelledNamespaces !== undefined) {
+    throw invalidInput(scope, 'admitLabelledNamespaces', props.admitLabelledNamespaces,
+      'it only takes effect through the NetworkPolicy, which networkPolicy: false leaves out: drop admitLabelledNamespaces, or set networkPolicy: true');
   }
   if (props.partOf !== undefined) checkLabelValue(scope, 'partOf', props.partOf);
 
@@ -144,6 +149,14 @@ export function resolvePushgatewayProps(scope: IConstruct, props: PushgatewayPro
   const selector = selectorLabels(identity);
   const web = props.webConfig;
   if (web) checkWebConfig(scope, web);
+  const writeScope = props.writeScope;
+  if (writeScope) {
+    checkWriteScope(scope, writeScope);
+    if (web) {
+      throw invalidInput(scope, 'webConfig', web.secretName,
+        'with writeScope the proxy does basic auth and TLS, and the Pushgateway listens on 127.0.0.1 only: drop webConfig, and give its tlsSecretName to writeScope');
+    }
+  }
   checkServiceProps(scope, props, [...Object.keys(selector), 'app.kubernetes.io/version', ...Object.keys(flavour.monitorLabels())]);
   checkExtraVolumes(scope, props.extraVolumes ?? [], props.extraVolumeMounts ?? []);
   const claimSpec: k8s.PersistentVolumeClaimSpec = {
@@ -152,9 +165,10 @@ export function resolvePushgatewayProps(scope: IConstruct, props: PushgatewayPro
     resources: { requests: { storage: toQuantity(props.persistenceSize ?? Size.gibibytes(2)) } },
   };
   (props.topologySpreadConstraints ?? []).forEach((constraint, i) => checkSpreadConstraint(scope, name, `topologySpreadConstraints[${i}]`, constraint));
-  if (props.ingress) checkIngress(scope, props.ingress, networkPolicy);
+  if (props.ingress) checkIngress(scope, props.ingress, networkPolicy, web?.clientSecretName !== undefined || writeScope !== undefined);
+  if ((props.enableAdminApi || props.enableLifecycle) && !writeScope) checkAdminReach(scope, props, namespace);
 
-  const tls = web?.tlsSecretName !== undefined;
+  const tls = (web ?? writeScope)?.tlsSecretName !== undefined;
   const scheme = tls ? 'https' : 'http';
   const url = pushgatewayUrl(scheme, `${name}.${namespace}.svc`, port, routePrefix);
   const headlessName = `${name}-headless`;
@@ -178,7 +192,7 @@ export function resolvePushgatewayProps(scope: IConstruct, props: PushgatewayPro
     networkPolicy,
     tls,
     scheme,
-    clientAuth: clientAuthOf(web),
+    clientAuth: writeScope ? writeScopeClientAuth(writeScope) : clientAuthOf(web),
     url,
     replicaUrls: ha
       ? Array.from({ length: replicas }, (_, i) => pushgatewayUrl(scheme, `${name}-${i}.${headlessName}.${namespace}.svc`, port, routePrefix))
@@ -282,9 +296,9 @@ function checkExtraVolumes(scope: IConstruct, volumes: k8s.Volume[], mounts: k8s
   const names = new Set<string>();
   for (const volume of volumes) {
     checkDnsLabel(scope, 'extraVolumes name', volume.name);
-    if (volume.name in MANAGED_VOLUMES || names.has(volume.name)) {
+    if (MANAGED_VOLUME_NAMES.includes(volume.name) || names.has(volume.name)) {
       throw invalidInput(scope, 'extraVolumes name', volume.name,
-        `use a name of its own: ${Object.keys(MANAGED_VOLUMES).join(', ')} are the construct's, and each extra volume needs a different name`);
+        `use a name of its own: ${MANAGED_VOLUME_NAMES.join(', ')} are the construct's, and each extra volume needs a different name`);
     }
     const types = Object.keys(volume).filter((key) => key !== 'name' && (volume as any)[key] !== undefined);
     if (types.length !== 1 || !RESTRICTED_VOLUME_TYPES.includes(types[0])) {
@@ -310,7 +324,24 @@ function checkExtraVolumes(scope: IConstruct, volumes: k8s.Volume[], mounts: k8s
   }
 }
 
-function checkIngress(scope: IConstruct, ingress: PushgatewayIngress, networkPolicy: boolean): void {
+/**
+ * The admin API wipes every group and the lifecycle API stops the Pushgateway: only pods of its
+ * own namespace may reach them. The namespaces of jobs, declared later, are checked at synth.
+ */
+function checkAdminReach(scope: IConstruct, props: PushgatewayProps, namespace: string): void {
+  const field = props.enableAdminApi ? 'enableAdminApi' : 'enableLifecycle';
+  const reach = props.networkPolicy === false ? 'without the NetworkPolicy every pod of the cluster reaches it'
+    : props.ingress ? 'the Ingress lets clients outside the cluster reach it'
+      : (props.admitLabelledNamespaces ?? true) ? `the NetworkPolicy admits pushers of namespaces labelled ${PUSHERS_NAMESPACE_LABEL}: "true"`
+        : (props.pushers ?? []).some((peer) => peer._namespace() !== namespace) ? `pushers admits clients outside namespace ${namespace}`
+          : undefined;
+  if (reach) {
+    throw invalidInput(scope, field, true,
+      `${reach}, and any of them could wipe or stop the Pushgateway: set writeScope (its proxy never serves these APIs; reach them with kubectl port-forward), or drop ${field}`);
+  }
+}
+
+function checkIngress(scope: IConstruct, ingress: PushgatewayIngress, networkPolicy: boolean, basicAuth: boolean): void {
   if (!/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(ingress.host)) {
     throw invalidInput(scope, 'ingress.host', ingress.host, 'use a DNS host name such as "pushgateway.example.com"');
   }
@@ -319,4 +350,8 @@ function checkIngress(scope: IConstruct, ingress: PushgatewayIngress, networkPol
       'name the ingress controller pods the NetworkPolicy must admit, e.g. [PushgatewayPeer.allPodsInNamespace("ingress-nginx")], or set networkPolicy: false');
   }
   if (ingress.tlsSecretName !== undefined) checkDnsLabel(scope, 'ingress.tlsSecretName', ingress.tlsSecretName, 253);
+  if (!basicAuth && !ingress.allowUnauthenticatedIngress) {
+    throw invalidInput(scope, 'ingress', ingress.host,
+      'an Ingress without basic auth lets anyone who reaches it write and delete any group: set webConfig with clientSecretName, or writeScope, or allowUnauthenticatedIngress: true to serve it open');
+  }
 }

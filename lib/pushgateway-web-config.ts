@@ -135,4 +135,11 @@ export interface PushgatewayIngress {
    * @default - none
    */
   readonly controllerPeers?: PushgatewayPeer[];
+  /**
+   * Serve the Ingress without basic auth: anyone who reaches it writes and deletes any group, and
+   * any series into Prometheus. Without it, an Ingress needs `webConfig.clientSecretName` or
+   * `writeScope`.
+   * @default false
+   */
+  readonly allowUnauthenticatedIngress?: boolean;
 }

@@ -6,6 +6,7 @@ import { NOBODY, RESTRICTED_CONTAINER } from './pod-security';
 import { toGoDuration } from './prometheus-duration';
 import { webConfigArgs, webConfigMounts, webConfigVolumes } from './pushgateway-auth';
 import { DATA_DIR, ResolvedPushgateway } from './pushgateway-resolve';
+import { addWriteScopeProxy, upstreamPort, upstreamProbe, WriteScopePod, WriteScopeTenants } from './pushgateway-write-scope';
 
 // The Pushgateway pods: their arguments, volumes, the pod template, and the Deployment (one
 // replica) or StatefulSet (replicas) that runs them, with the claims and disruption budget.
@@ -22,7 +23,7 @@ export interface PushgatewayWorkload {
 }
 
 /** The ServiceAccount, the data claim of a single replica, and the Deployment or StatefulSet. */
-export function addWorkload(scope: Construct, r: ResolvedPushgateway): PushgatewayWorkload {
+export function addWorkload(scope: Construct, r: ResolvedPushgateway, tenants: WriteScopeTenants): PushgatewayWorkload {
   const props = r.props;
   new k8s.KubeServiceAccount(scope, 'ServiceAccount', {
     metadata: { ...r.metadata(r.name), annotations: props.serviceAccountAnnotations },
@@ -38,7 +39,8 @@ export function addWorkload(scope: Construct, r: ResolvedPushgateway): Pushgatew
     }
   }
 
-  const template = podTemplate(r, claimName);
+  const proxy = r.props.writeScope && addWriteScopeProxy(scope, r, r.props.writeScope, tenants);
+  const template = podTemplate(r, claimName, proxy);
   if (r.ha) {
     const statefulSet = new k8s.KubeStatefulSet(scope, 'StatefulSet', {
       metadata: r.metadata(r.name),
@@ -86,7 +88,8 @@ export function addDisruptionBudget(scope: Construct, r: ResolvedPushgateway): k
 function containerArgs(r: ResolvedPushgateway): string[] {
   const props = r.props;
   return [
-    `--web.listen-address=:${r.port}`,
+    // Behind the write-scope proxy, on 127.0.0.1 only: no other pod can bypass the proxy.
+    r.props.writeScope ? `--web.listen-address=127.0.0.1:${upstreamPort(r.port)}` : `--web.listen-address=:${r.port}`,
     ...(r.routePrefix ? [`--web.route-prefix=${r.routePrefix}`] : []),
     ...(props.telemetryPath ? [`--web.telemetry-path=${r.telemetryPath}`] : []),
     ...(r.persistence ? [`--persistence.file=${DATA_DIR}/pushgateway.data`, `--persistence.interval=${toGoDuration(r.persistenceInterval)}`] : []),
@@ -98,11 +101,12 @@ function containerArgs(r: ResolvedPushgateway): string[] {
 }
 
 /** `claimName`: the claim a single replica mounts at /data; with replicas each mounts its claim template's. */
-function podTemplate(r: ResolvedPushgateway, claimName: string | undefined): k8s.PodTemplateSpec {
+function podTemplate(r: ResolvedPushgateway, claimName: string | undefined, proxy: WriteScopePod | undefined): k8s.PodTemplateSpec {
   const props = r.props;
   const volumes: k8s.Volume[] = [
     ...(claimName ? [{ name: 'data', persistentVolumeClaim: { claimName } }] : []),
     ...webConfigVolumes(props.webConfig),
+    ...proxy?.volumes ?? [],
     ...(props.extraVolumes ?? []),
   ];
   const volumeMounts: k8s.VolumeMount[] = [
@@ -113,7 +117,7 @@ function podTemplate(r: ResolvedPushgateway, claimName: string | undefined): k8s
   return {
     metadata: {
       labels: { ...props.podLabels, ...r.labels },
-      annotations: props.podAnnotations,
+      annotations: proxy ? { ...props.podAnnotations, ...proxy.annotations } : props.podAnnotations,
     },
     spec: {
       serviceAccountName: r.name,
@@ -139,7 +143,7 @@ function podTemplate(r: ResolvedPushgateway, claimName: string | undefined): k8s
         imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
         args: containerArgs(r),
         env: props.env ? Object.keys(props.env).sort().map((name) => ({ name, value: props.env![name] })) : undefined,
-        ports: r.ports.map(({ name, port }) => ({ name, containerPort: port, protocol: 'TCP' })),
+        ports: proxy ? undefined : r.ports.map(({ name, port }) => ({ name, containerPort: port, protocol: 'TCP' })),
         // The persistence file is read before the HTTP server starts; a large one takes a while.
         startupProbe: { ...probe(r, '/-/healthy', 30), periodSeconds: 5 },
         livenessProbe: probe(r, '/-/healthy', 6),
@@ -154,7 +158,7 @@ function podTemplate(r: ResolvedPushgateway, claimName: string | undefined): k8s
           seccompProfile: { type: 'RuntimeDefault' },
         },
         volumeMounts: volumeMounts.length ? volumeMounts : undefined,
-      }],
+      }, ...proxy ? [proxy.container] : []],
       volumes: volumes.length ? volumes : undefined,
     },
   };
@@ -163,6 +167,7 @@ function podTemplate(r: ResolvedPushgateway, claimName: string | undefined): k8s
 // The web config guards every endpoint, probes included. Rather than put a password into the
 // pod spec (as the Helm chart does), a Pushgateway with basic auth is probed on its TCP port.
 function probe(r: ResolvedPushgateway, path: string, failureThreshold: number): k8s.Probe {
+  if (r.props.writeScope) return upstreamProbe(r, path, failureThreshold);
   const port = k8s.IntOrString.fromString(r.ports[0].name);
   return {
     ...(r.clientAuth.basicAuth

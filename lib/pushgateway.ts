@@ -1,4 +1,4 @@
-import { k8s } from 'cdk8s-plus-27';
+import { AbstractPod, k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { ServiceMonitor } from '../imports/monitoring.coreos.com';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
@@ -6,7 +6,10 @@ import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { addHeadlessService, addIngress, addNetworkPolicy, addService } from './pushgateway-exposure';
 import { addPrometheusDiscoveryRbac, addServiceMonitor } from './pushgateway-monitoring';
 import { PushgatewayProps } from './pushgateway-props';
-import { PUSHER_LABEL, pushgatewayUrl, resolvePushgatewayProps, routePrefixOf } from './pushgateway-resolve';
+import { PUSHER_LABEL, PUSHERS_NAMESPACE_LABEL, pushgatewayUrl, resolvePushgatewayProps, routePrefixOf } from './pushgateway-resolve';
+import { checkWriteScopeJobs } from './pushgateway-write-scope';
+import { GrantPushOptions, grantPushTo } from './pusher-pod';
+import type { ProxyJob } from './write-scope-proxy-config';
 import { PushgatewayClientAuth } from './pushgateway-web-config';
 import { addDisruptionBudget, addWorkload } from './pushgateway-workload';
 import { refuseDuplicateObjects } from './unique-objects';
@@ -40,6 +43,13 @@ export interface IPushgateway extends IConstruct {
   readonly flavour: KubePrometheusFlavour;
   /** Labels on the Pushgateway's objects (`app.kubernetes.io/part-of` names the product). */
   readonly labels: Record<string, string>;
+  /**
+   * Gives a workload's (or pod's) pods what they need to push: the pusher label, `PUSHGATEWAY_URL`
+   * (and `PUSHGATEWAY_URLS` with replicas) in each container so far, the credentials and the CA
+   * certificate; notes on it (annotation `batch-monitoring.io/pushgateway-prerequisites`) what its
+   * namespace must hold when that is not the Pushgateway's.
+   */
+  grantPush(pod: AbstractPod, options?: GrantPushOptions): void;
 }
 
 /** What `Pushgateway.fromPushgatewayAttributes` needs to know about a Pushgateway deployed elsewhere. */
@@ -108,6 +118,12 @@ export class Pushgateway extends Construct implements IPushgateway {
   /** The pod label that admits a pod to push under the default NetworkPolicy. */
   public static readonly PUSHER_LABEL = PUSHER_LABEL;
 
+  /**
+   * The namespace label, set by an admin, that admits the pusher-labelled pods of a namespace
+   * (e.g. one whose jobs are declared in another app).
+   */
+  public static readonly PUSHERS_NAMESPACE_LABEL = PUSHERS_NAMESPACE_LABEL;
+
   /** The object name, and the scrape `job` label of the Pushgateway's own metrics. */
   public readonly name: string;
   /** Namespace of the Pushgateway objects. */
@@ -147,6 +163,12 @@ export class Pushgateway extends Construct implements IPushgateway {
   public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
   /** The ServiceMonitor. */
   public readonly serviceMonitor: ServiceMonitor;
+  /** Whether each namespace's credentials write only the groups of its own jobs (`writeScope`). */
+  public readonly writeScope: boolean;
+  private readonly htpasswdSecretPrefix?: string;
+  private readonly registries: Array<{ readonly jobs: Array<{ readonly name: string; readonly namespace: string }> }> = [];
+  private readonly externalJobs: ProxyJob[] = [];
+  private readonly grantedNamespaces = new Set<string>();
 
   constructor(scope: Construct, id: string, props: PushgatewayProps = {}) {
     super(scope, id);
@@ -159,8 +181,10 @@ export class Pushgateway extends Construct implements IPushgateway {
       labels: this.labels, selectorLabels: this.selectorLabels,
     } = r);
 
+    this.writeScope = props.writeScope !== undefined;
+    this.htpasswdSecretPrefix = props.writeScope ? props.writeScope.htpasswdSecretPrefix ?? `${r.name}-htpasswd-` : undefined;
     // The objects in the order they are written to the manifest.
-    const workload = addWorkload(this, r);
+    const workload = addWorkload(this, r, { jobs: () => this.pushingJobs() });
     this.deployment = workload.deployment;
     this.statefulSet = workload.statefulSet;
     this.service = addService(this, r);
@@ -170,8 +194,69 @@ export class Pushgateway extends Construct implements IPushgateway {
     }
     this.serviceMonitor = addServiceMonitor(this, r);
     if (props.ingress) addIngress(this, r, props.ingress);
-    if (r.networkPolicy) addNetworkPolicy(this, r);
+    if (r.networkPolicy) addNetworkPolicy(this, r, () => this.pushingNamespaces());
     if (r.flavour.needsDiscoveryRbac(r.namespace)) addPrometheusDiscoveryRbac(this, r);
+    if ((props.enableAdminApi || props.enableLifecycle) && !props.writeScope) {
+      const field = props.enableAdminApi ? 'enableAdminApi' : 'enableLifecycle';
+      this.node.addValidation({ validate: () => this.checkAdminReach(field) });
+    }
+    if (props.writeScope) {
+      this.node.addValidation({ validate: () => { checkWriteScopeJobs(this, this.pushingJobs()); return []; } });
+    }
+  }
+
+  /**
+   * Jobs declared in another app (against `Pushgateway.fromPushgatewayAttributes`) that push from
+   * `namespace`: the NetworkPolicy admits the namespace's pusher-labelled pods, and with
+   * `writeScope` the namespace's credentials may write these jobs' groups.
+   */
+  public addExternalJobs(namespace: string, jobNames: string[]): void {
+    checkDnsLabel(this, 'addExternalJobs() namespace', namespace);
+    for (const name of jobNames) {
+      if (!name) throw invalidInput(this, 'addExternalJobs() job name', name, 'give the `job` label the job pushes with');
+      this.externalJobs.push({ name, namespace });
+    }
+    this.grantedNamespaces.add(namespace);
+  }
+
+  public grantPush(pod: AbstractPod, options: GrantPushOptions = {}): void {
+    grantPushTo(this, pod, options, {
+      htpasswdSecret: this.htpasswdSecretPrefix !== undefined ? (namespace) => `${this.htpasswdSecretPrefix}${namespace}` : undefined,
+      admit: (namespace) => this.grantedNamespaces.add(namespace),
+    });
+  }
+
+  /** @internal A registry of jobs pushing here: its jobs are read at synth, once all are declared. */
+  public _addRegistry(registry: { readonly jobs: Array<{ readonly name: string; readonly namespace: string }> }): void {
+    this.registries.push(registry);
+  }
+
+  /** Every job that pushes here, as the app knows them: declared to a registry, or named for another app. */
+  private pushingJobs(): ProxyJob[] {
+    const jobs = new Map<string, ProxyJob>();
+    for (const job of [...this.externalJobs, ...this.registries.flatMap((registry) => registry.jobs)]) {
+      const other = jobs.get(job.name);
+      if (other && other.namespace !== job.namespace) {
+        throw invalidInput(this, `namespace of job "${job.name}"`, job.namespace,
+          `the job is also declared in namespace ${other.namespace}, and the Pushgateway holds one group per job label: give one of them another name`);
+      }
+      jobs.set(job.name, { name: job.name, namespace: job.namespace });
+    }
+    return [...jobs.values()];
+  }
+
+  /** The namespaces whose pusher-labelled pods the NetworkPolicy admits by name. */
+  private pushingNamespaces(): string[] {
+    return [...new Set([this.namespace, ...this.grantedNamespaces, ...this.pushingJobs().map((job) => job.namespace)])].sort();
+  }
+
+  private checkAdminReach(field: string): string[] {
+    const other = this.pushingNamespaces().find((namespace) => namespace !== this.namespace);
+    if (other) {
+      throw invalidInput(this, field, true,
+        `pods of namespace ${other} push here, and could wipe or stop the Pushgateway: set writeScope (its proxy never serves these APIs; reach them with kubectl port-forward), or drop ${field}`);
+    }
+    return [];
   }
 }
 
@@ -212,5 +297,9 @@ class ImportedPushgateway extends Construct implements IPushgateway {
     const partOf = attrs.partOf ?? DEFAULT_PART_OF;
     checkLabelValue(this, 'partOf', partOf);
     this.labels = objectLabels({ name: this.name, component: 'exporter', partOf });
+  }
+
+  public grantPush(pod: AbstractPod, options: GrantPushOptions = {}): void {
+    grantPushTo(this, pod, options, {});
   }
 }

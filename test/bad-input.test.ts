@@ -133,7 +133,7 @@ const CASES: BadInput[] = [
   { name: 'with a hashmod metric relabeling without a modulus', build: () => pushgateway({ metricRelabelings: [{ action: ServiceMonitorSpecEndpointsMetricRelabelingsAction.HASHMOD, sourceLabels: ['job'], targetLabel: 'shard' }] }),
     path: 'test/Pushgateway', field: 'metricRelabelings[0].modulus', value: null, fix: /the hashmod action needs a modulus/ },
   { name: 'with an extra volume named like the data volume', build: () => pushgateway({ extraVolumes: [{ name: 'data', emptyDir: {} }] }),
-    path: 'test/Pushgateway', field: 'extraVolumes name', value: 'data', fix: /use a name of its own: data, web-config, tls are the construct's/ },
+    path: 'test/Pushgateway', field: 'extraVolumes name', value: 'data', fix: /use a name of its own: data, web-config, tls, proxy-config, proxy-htpasswd, proxy-tls, proxy-tmp are the construct's/ },
   { name: 'with a hostPath extra volume', build: () => pushgateway({ extraVolumes: [{ name: 'host', hostPath: { path: '/var/run' } }] }),
     path: 'test/Pushgateway', field: 'extraVolumes "host" type', value: 'hostPath', fix: /give one volume type the Pod Security "restricted" profile allows/ },
   { name: 'with two extra mounts at one path', build: () => pushgateway({ extraVolumes: [{ name: 'a', emptyDir: {} }, { name: 'b', emptyDir: {} }], extraVolumeMounts: [{ name: 'a', mountPath: '/x' }, { name: 'b', mountPath: '/x' }] }),
@@ -174,8 +174,6 @@ const CASES: BadInput[] = [
     path: 'test/Pushgateway', field: 'persistenceSize', value: '5Gi', fix: /drop persistenceSize, or set persistence: true/ },
   { name: 'with pushers but no NetworkPolicy', build: () => pushgateway({ networkPolicy: false, pushers: [PushgatewayPeer.podsWithLabels({ app: 'etl' })] }),
     path: 'test/Pushgateway', field: 'pushers', value: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: 'etl' } } }], fix: /drop pushers, or set networkPolicy: true/ },
-  { name: 'with no pushers, a NetworkPolicy and no Ingress', build: () => pushgateway({ pushers: [] }),
-    path: 'test/Pushgateway', field: 'pushers', value: [], fix: /nobody could push: name who may push, or leave pushers out/ },
   { name: 'with a part-of label holding a space', build: () => pushgateway({ partOf: 'batch monitoring' }),
     path: 'test/Pushgateway', field: 'partOf', value: 'batch monitoring', fix: LABEL_VALUE_FIX },
 
@@ -443,7 +441,7 @@ describe('bad input', () => {
     apps = [];
     pushgateway({ replicas: 2, persistenceAccessMode: PushgatewayVolumeAccessMode.READ_WRITE_MANY });
     pushgateway({ persistence: false, networkPolicy: false });
-    pushgateway({ pushers: [], ingress: { host: 'push.example.com', controllerPeers: [PushgatewayPeer.allPodsInNamespace('ingress-nginx')] } });
+    pushgateway({ pushers: [], ingress: { host: 'push.example.com', controllerPeers: [PushgatewayPeer.allPodsInNamespace('ingress-nginx')], allowUnauthenticatedIngress: true } });
     backup({ schedule: Cron.weekly(), interval: Duration.days(7) }, monitoring({ cleanup: { maxAge: Duration.days(14) } }));
     for (const created of apps) synthApp(created);
   });

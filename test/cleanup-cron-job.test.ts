@@ -45,10 +45,11 @@ describe('CleanupCronJob', () => {
     expect(c.image).toMatch(/^node:\d+\.\d+\.\d+-alpine$/);
     expect(c.imagePullPolicy).toBe('IfNotPresent');
     expect(c.command).toEqual(['node', '/opt/pushgateway-cleanup/pushgateway-cleanup.js']);
-    expect(c.args).toEqual([
-      '--url=http://pushgateway.monitoring.svc:9091', '--max-age=7d', '--concurrency=4', '--timeout=10s', '--push-metrics',
-    ]);
-    expect(c.env).toBeUndefined();
+    expect(c.args).toEqual(['--max-age=7d', '--concurrency=4', '--timeout=10s', '--push-metrics']);
+    // Granted push like any pusher: the URL (each replica's with replicas) comes from the environment.
+    expect(c.env).toEqual([{ name: 'PUSHGATEWAY_URL', value: 'http://pushgateway.monitoring.svc:9091' }]);
+    expect(podSpec(cronJob).containers).toHaveLength(1);
+    expect(cronJob.spec.jobTemplate.spec.template.metadata.labels[Pushgateway.PUSHER_LABEL]).toBe('true');
     expect(c.resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '192Mi' } });
     expect(c.securityContext).toEqual({
       runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true,
@@ -76,7 +77,7 @@ describe('CleanupCronJob', () => {
     });
     const cronJob = synth(chart).find('CronJob');
     expect(container(cronJob).args).toEqual([
-      '--url=http://pushgateway.monitoring.svc:9091', '--max-age=1d12h', '--job=a', '--job=team/etl2',
+      '--max-age=1d12h', '--job=a', '--job=team/etl2',
       '--exclude-job=keep-me', '--exclude-job=team/etl', '--concurrency=2', '--timeout=30s', '--dry-run',
     ]);
     expect(cronJob.spec).toMatchObject({
@@ -90,6 +91,7 @@ describe('CleanupCronJob', () => {
     const { chart } = cleanupChart({ basicAuth: { secretName: 'pushgateway-auth', passwordKey: 'pass' } });
     const s = synth(chart);
     expect(container(s.find('CronJob')).env).toEqual([
+      { name: 'PUSHGATEWAY_URL', value: 'http://pushgateway.monitoring.svc:9091' },
       { name: 'PUSHGATEWAY_USERNAME', valueFrom: { secretKeyRef: { name: 'pushgateway-auth', key: 'username' } } },
       { name: 'PUSHGATEWAY_PASSWORD', valueFrom: { secretKeyRef: { name: 'pushgateway-auth', key: 'pass' } } },
     ]);
@@ -102,10 +104,10 @@ describe('CleanupCronJob', () => {
   ])('verifies an https Pushgateway with a CA from %s', (_what, caCertificate, source) => {
     const { chart } = cleanupChart({ url: 'https://pushgateway.monitoring.svc:9091', caCertificate });
     const cronJob = synth(chart).find('CronJob');
-    expect(container(cronJob).args).toContain('--ca-file=/etc/pushgateway-ca/ca.crt');
+    expect(container(cronJob).env).toContainEqual({ name: 'PUSHGATEWAY_CA_FILE', value: '/etc/pushgateway-ca/ca.crt' });
     expect(container(cronJob).args).toContain('--url=https://pushgateway.monitoring.svc:9091');
-    expect(container(cronJob).volumeMounts).toContainEqual({ name: 'ca', mountPath: '/etc/pushgateway-ca', readOnly: true });
-    expect(podSpec(cronJob).volumes).toContainEqual({ name: 'ca', ...source });
+    expect(container(cronJob).volumeMounts).toContainEqual({ name: 'pushgateway-ca', mountPath: '/etc/pushgateway-ca', readOnly: true });
+    expect(podSpec(cronJob).volumes).toContainEqual({ name: 'pushgateway-ca', ...source });
   });
 
   it('follows a secured Pushgateway: https URL, its client Secret and its CA', () => {
@@ -116,11 +118,14 @@ describe('CleanupCronJob', () => {
     new CleanupCronJob(chart, 'Cleanup', { pushgateway });
     const cronJob = synth(chart).find('CronJob', 'pushgateway-cleanup');
     const env = container(cronJob).env;
-    expect(container(cronJob).args).toContain('--url=https://pushgateway.monitoring.svc:9091');
+    expect(env).toContainEqual({ name: 'PUSHGATEWAY_URL', value: 'https://pushgateway.monitoring.svc:9091' });
     expect(env).toContainEqual({ name: 'PUSHGATEWAY_USERNAME', valueFrom: { secretKeyRef: { name: 'pushgateway-client', key: 'username' } } });
     expect(env).toContainEqual({ name: 'PUSHGATEWAY_PASSWORD', valueFrom: { secretKeyRef: { name: 'pushgateway-client', key: 'password' } } });
-    expect(JSON.stringify(podSpec(cronJob).volumes)).toContain('"secretName":"pushgateway-tls"');
-    expect(JSON.stringify(container(cronJob))).toContain('--ca-file=');
+    // The CA key alone, never the TLS Secret's tls.key.
+    expect(podSpec(cronJob).volumes).toContainEqual({
+      name: 'pushgateway-ca', secret: { secretName: 'pushgateway-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 },
+    });
+    expect(env).toContainEqual({ name: 'PUSHGATEWAY_CA_FILE', value: '/etc/pushgateway-ca/ca.crt' });
   });
 
   it('finds its program both from source and from the compiled package', () => {

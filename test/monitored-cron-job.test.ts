@@ -109,7 +109,11 @@ describe('MonitoredCronJob', () => {
       { name: 'PUSHGATEWAY_CA_FILE', value: '/etc/pushgateway-ca/ca.crt' },
     ]);
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'pushgateway-ca', mountPath: '/etc/pushgateway-ca', readOnly: true });
-    expect(pod.volumes).toContainEqual({ name: 'pushgateway-ca', secret: { secretName: 'pushgateway-tls' } });
+    // The CA key alone: the TLS Secret's tls.key would let whoever reads the pod's files impersonate the Pushgateway.
+    expect(pod.volumes).toContainEqual({
+      name: 'pushgateway-ca', secret: { secretName: 'pushgateway-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 },
+    });
+    expect(JSON.stringify(s.objects)).not.toContain('tls.key');
   });
 
   test('with a secured Pushgateway, every container gets the credentials', () => {

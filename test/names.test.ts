@@ -96,6 +96,8 @@ describe('the names contract (lib/names.ts)', () => {
     const cleanup = s.find('CronJob', 'pushgateway-cleanup').spec.jobTemplate.spec.template.spec.containers[0];
     const flags = (cleanup.args as string[]).map((arg) => arg.split('=')[0]);
     expect(values(CLEANUP_FLAGS)).toEqual(expect.arrayContaining(flags));
-    expect(flags).toEqual(expect.arrayContaining([CLEANUP_FLAGS.job, CLEANUP_FLAGS.excludeJob, CLEANUP_FLAGS.caFile, CLEANUP_FLAGS.dryRun]));
+    // The cleanup is granted push like any pusher: its CA file comes as PUSHGATEWAY_CA_FILE, not --ca-file.
+    expect(flags).toEqual(expect.arrayContaining([CLEANUP_FLAGS.job, CLEANUP_FLAGS.excludeJob, CLEANUP_FLAGS.dryRun]));
+    expect((cleanup.env as Array<{ name: string }>).map((e) => e.name)).toContain(PUSHER_ENV.caFile);
   });
 });

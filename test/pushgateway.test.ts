@@ -95,14 +95,18 @@ describe('Pushgateway defaults', () => {
     expect(svc.spec.ports.map((p: any) => p.name)).toContain(sm.spec.endpoints[0].port);
   });
 
-  test('NetworkPolicy: only the port, from Prometheus and labelled pushers', () => {
+  test('NetworkPolicy: only the port, from Prometheus and pusher-labelled pods of its own and of admin-labelled namespaces', () => {
     const np = s.find('NetworkPolicy');
     expect(np.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
     expect(np.spec.policyTypes).toEqual(['Ingress']);
     expect(np.spec.ingress).toEqual([{
       from: [
         { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
-        { namespaceSelector: {}, podSelector: { matchLabels: { [Pushgateway.PUSHER_LABEL]: 'true' } } },
+        {
+          namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['monitoring'] }] },
+          podSelector: { matchLabels: { [Pushgateway.PUSHER_LABEL]: 'true' } },
+        },
+        { namespaceSelector: { matchLabels: { [Pushgateway.PUSHERS_NAMESPACE_LABEL]: 'true' } }, podSelector: { matchLabels: { [Pushgateway.PUSHER_LABEL]: 'true' } } },
       ],
       ports: [{ port: 9091, protocol: 'TCP' }],
     }]);
@@ -139,8 +143,7 @@ describe('Pushgateway options', () => {
       persistenceSize: Size.gibibytes(5),
       persistenceStorageClass: 'fast-ssd',
       persistenceInterval: Duration.minutes(1),
-      enableLifecycle: true,
-      enableAdminApi: true,
+      admitLabelledNamespaces: false,
       routePrefix: '/pushgateway',
       telemetryPath: '/scrape',
       port: 9191,
@@ -165,7 +168,7 @@ describe('Pushgateway options', () => {
     expect(container.args).toEqual([
       '--web.listen-address=:9191', '--web.route-prefix=/pushgateway', '--web.telemetry-path=/scrape',
       '--persistence.file=/data/pushgateway.data', '--persistence.interval=1m',
-      '--web.enable-lifecycle', '--web.enable-admin-api', '--log.level=debug',
+      '--log.level=debug',
     ]);
     // The route prefix moves every endpoint: probes and the scrape path follow it.
     expect(container.livenessProbe.httpGet.path).toBe('/pushgateway/-/healthy');
@@ -336,6 +339,7 @@ describe('Pushgateway Ingress', () => {
         annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
         controllerPeers: [PushgatewayPeer.allPodsInNamespace('ingress-nginx')],
       },
+      webConfig: { secretName: 'pushgateway-web-config', clientSecretName: 'pushgateway-client' },
     });
     const s = synth(c);
     await expect(s.yaml).toMatchFileSnapshot('__snapshots__/pushgateway-ingress.k8s.yaml');
@@ -350,12 +354,12 @@ describe('Pushgateway Ingress', () => {
   });
 
   test('fails when the NetworkPolicy would block the ingress controller', () => {
-    expect(() => new Pushgateway(chart(), 'Pushgateway', { ingress: { host: 'metrics.example.com' } }))
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { ingress: { host: 'metrics.example.com', allowUnauthenticatedIngress: true } }))
       .toThrow(/invalid ingress.controllerPeers null: name the ingress controller pods the NetworkPolicy must admit/);
   });
 
   test('fails with an invalid host', () => {
-    expect(() => new Pushgateway(chart(), 'Pushgateway', { networkPolicy: false, ingress: { host: 'https://metrics.example.com' } }))
+    expect(() => new Pushgateway(chart(), 'Pushgateway', { networkPolicy: false, ingress: { host: 'https://metrics.example.com', allowUnauthenticatedIngress: true } }))
       .toThrow(/invalid ingress.host "https:\/\/metrics.example.com": use a DNS host name/);
   });
 });
@@ -372,7 +376,8 @@ describe('Pushgateway: what the Helm chart offers', () => {
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'pushgateway' } } }],
     extraVolumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }],
     extraVolumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-    pushers: [PushgatewayPeer.podsWithLabels({ [Pushgateway.PUSHER_LABEL]: 'true' }), PushgatewayPeer.ipBlock('10.20.0.0/16')],
+    // The Helm chart admits every namespace: asked for by name here.
+    pushers: [PushgatewayPeer.anyNamespace(), PushgatewayPeer.ipBlock('10.20.0.0/16')],
   });
   const s = synth(c);
   const pod = s.find('Deployment').spec.template.spec;

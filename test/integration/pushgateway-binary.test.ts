@@ -78,7 +78,7 @@ describe.skipIf(!binary)('the real Pushgateway with the synthesized args', () =>
     } finally {
       await off.stop();
     }
-    const on = await startPushgateway(binary!, synthesized({ persistence: false, enableAdminApi: true }).args);
+    const on = await startPushgateway(binary!, synthesized({ persistence: false, enableAdminApi: true, admitLabelledNamespaces: false }).args);
     try {
       expect((await fetch(`${on.url}/api/v1/admin/wipe`, { method: 'PUT' })).status).toBe(202);
     } finally {
