@@ -185,7 +185,7 @@ describe.skipIf(!binary)('push-metrics.sh with the real Pushgateway', { concurre
     });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
-    const exited = new Promise((r) => child.on('exit', r));
+    const exited = new Promise((r) => child.on('close', r));
     while (!stderr.includes('retrying for up to 300 s')) await new Promise((r) => setTimeout(r, 100));
     const started = Date.now();
     process.kill(child.pid!, 'SIGTERM');
