@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, expect, test } from 'vitest';
+import { findBinary } from '../helpers/binaries';
+import { decodeWithKubectl } from '../helpers/kubectl';
 const { findPython } = require('../../scripts/package.js') as { findPython(): { python?: string; problem?: string } };
 
 const root = path.resolve(__dirname, '..', '..');
@@ -26,11 +28,19 @@ function run(command: string, args: string[], cwd: string): string {
  * compile a chart that uses the library with TypeScript, and synthesize it. The installed package
  * carries the jsii assembly that the other languages' packages and Construct Hub read.
  */
+let packed: any;
+/** `npm pack`, once for the tests below: the tarball's path. */
+function pack(): string {
+  if (!packed) {
+    // What `prepack` runs, done first: jsii's output would mix into `npm pack --json`.
+    run('npm', ['run', '-s', 'build'], root);
+    packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], root));
+  }
+  return path.join(scratch, packed[0].filename);
+}
+
 test('the npm tarball installs into a consumer project that compiles and synthesizes', () => {
-  // What `prepack` runs, done first: jsii's output would mix into `npm pack --json`.
-  run('npm', ['run', '-s', 'build'], root);
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], root));
-  const tarball = path.join(scratch, packed[0].filename);
+  const tarball = pack();
   const files: string[] = packed[0].files.map((f: any) => f.path);
   expect(files).toContain('build/lib/index.js');
   expect(files).toContain('build/lib/index.d.ts');
@@ -87,6 +97,53 @@ test('the npm tarball installs into a consumer project that compiles and synthes
   const monitoring = parseAllDocuments(fs.readFileSync(path.join(app, 'dist', 'monitoring.k8s.yaml'), 'utf8')).map((d) => d.toJS());
   expect(monitoring.find((d) => d.metadata.name === 'report-push-wrapper').data['push-metrics.sh'])
     .toBe(fs.readFileSync(path.join(root, 'lib', 'push-wrapper', 'push-metrics.sh'), 'utf8'));
+}, 300_000);
+
+/**
+ * The README's first app, its four files as written, beside a clone that ran `npm pack` (the
+ * README's install): `npm install`, `npm run typecheck`, `npm run synth`, and `kubectl apply -f dist/`
+ * reads every file it wrote (decoded without a cluster).
+ */
+test('the README\'s first app installs, type-checks and synthesizes as written', () => {
+  const tarball = pack();
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Your first app'), readme.indexOf('\n## Apply'));
+  /** The first ```<lang> block after `marker` in the section. */
+  const block = (marker: string, lang: string) => {
+    const from = section.indexOf(marker);
+    expect(from, marker).toBeGreaterThanOrEqual(0);
+    return new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``).exec(section.slice(from))![1];
+  };
+  const clone = path.join(scratch, 'readme', 'cdk8s-batch-monitoring');
+  const app = path.join(scratch, 'readme', 'my-batch-monitoring');
+  fs.mkdirSync(clone, { recursive: true });
+  fs.mkdirSync(app);
+  fs.copyFileSync(tarball, path.join(clone, path.basename(tarball)));
+  const packageJson = block('`package.json`', 'json');
+  expect(JSON.parse(packageJson).dependencies['cdk8s-batch-monitoring']).toBe(`file:../cdk8s-batch-monitoring/${path.basename(tarball)}`);
+  fs.writeFileSync(path.join(app, 'package.json'), packageJson);
+  fs.writeFileSync(path.join(app, 'cdk8s.yaml'), block('`cdk8s.yaml`', 'yaml'));
+  fs.writeFileSync(path.join(app, 'tsconfig.json'), block('`tsconfig.json`', 'json'));
+  fs.writeFileSync(path.join(app, 'main.ts'), block('`main.ts`', 'ts'));
+  const commands = block('Then, in that folder', 'sh').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  expect(commands).toEqual(['npm install', 'npm run typecheck', 'npm run synth']);
+
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
+  run('npm', ['run', 'typecheck'], app);
+  // CDK8S_CHECK_UPGRADE: the CLI's version check needs the network, and prints a stack trace without it.
+  execFileSync('npm', ['run', 'synth'], { cwd: app, stdio: 'pipe', env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' } });
+  expect(fs.readdirSync(path.join(app, 'dist'))).toEqual(['batch-monitoring.k8s.yaml']);
+  expect(fs.readdirSync(path.join(app, 'grafana')).sort()).toEqual(['batch-jobs.json', 'grafana-dashboard-batch-jobs.patch.json']);
+  const objects = parseAllDocuments(fs.readFileSync(path.join(app, 'dist', 'batch-monitoring.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+  expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(expect.arrayContaining([
+    'Deployment/pushgateway', 'ServiceMonitor/pushgateway', 'PrometheusRule/pushgateway-rules', 'CronJob/daily-backup', 'CronJob/pushgateway-cleanup',
+  ]));
+  const kubectl = findBinary('kubectl', 'kubernetes-client');
+  if (kubectl) {
+    const decoded = decodeWithKubectl(kubectl, path.join(app, 'dist'));
+    expect(decoded.status, decoded.stderr).toBe(0);
+    expect(decoded.names).toHaveLength(objects.length);
+  }
 }, 300_000);
 
 /**
