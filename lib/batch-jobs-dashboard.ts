@@ -8,7 +8,7 @@ import { buildDashboard } from './dashboard-model';
 import { objectLabels } from './object-labels';
 import { IPushgateway } from './pushgateway';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkPositive, invalidInput, isDnsLabel } from './validation';
+import { checkPositive, checkRequired, invalidInput, isDnsLabel, REQUIRED_PUSHGATEWAY, REQUIRED_STRING } from './validation';
 
 /** Dashboard settings, as `BatchMonitoringChart` takes them. */
 export interface BatchJobsDashboardOptions {
@@ -89,6 +89,7 @@ export class BatchJobsDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: BatchJobsDashboardProps) {
     super(scope, id);
+    checkRequired(this, 'BatchJobsDashboardProps', props, { pushgateway: REQUIRED_PUSHGATEWAY });
     refuseDuplicateObjects(this);
     this.pushgateway = props.pushgateway;
     this.flavour = props.flavour ?? props.pushgateway.flavour;
@@ -187,6 +188,9 @@ export class BatchJobsDashboard extends Construct {
    * @returns the paths of the files written
    */
   public writeGrafanaFiles(directory: string): string[] {
+    if (!REQUIRED_STRING.accepts(directory)) {
+      throw invalidInput(this, 'writeGrafanaFiles() directory', directory, 'give the folder to write to, outside the synth output, e.g. "grafana"');
+    }
     const target = path.resolve(directory);
     const outdir = path.resolve(App.of(this).outdir);
     const inside = path.relative(outdir, target);
