@@ -300,7 +300,8 @@ test('Python apps on the generated packages synthesize what their TypeScript twi
     '    print(e)',
     '',
   ].join('\n'), path.join(scratch, 'python-error'));
-  expect(out.trim()).toBe('test/Jobs: invalid maxDuration of job "x" "1 hour": a run may not take longer than the interval between runs '
+  // The jsii runtime puts the JavaScript error's name in front.
+  expect(out.trim()).toBe('Error: test/Jobs: invalid maxDuration of job "x" "60 minutes": a run may not take longer than the interval between runs '
     + '(5 minutes): lower maxDuration or raise interval (Python: `max_duration` for `maxDuration`)');
 }, 900_000);
 
