@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { App, Cron, Duration } from 'cdk8s';
 import { BatchMonitoringChart, KubePrometheusFlavour, MonitoredCronJob } from '../lib';
 
@@ -30,6 +31,6 @@ monitoring.addJob({ name: 'log-cleanup', interval: Duration.hours(24), maxDurati
 app.synth();
 
 // kube-prometheus's Grafana has no sidecar: it needs the dashboard mounted (the patch) or added
-// through jsonnet rawDashboards (the JSON). Both go to grafana/, beside dist/: `kubectl apply -f dist/`
-// reads every file there.
-monitoring.dashboard.writeGrafanaFiles('grafana');
+// through jsonnet rawDashboards (the JSON). Both go to grafana/ beside the synth output (dist/),
+// where `kubectl apply -f dist/` does not look.
+monitoring.dashboard.writeGrafanaFiles(path.join(path.dirname(app.outdir), 'grafana'));

@@ -8,6 +8,9 @@ const root = path.resolve(__dirname, '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+// Two synths of about 4 s each on an idle machine, up to 35 s each on a loaded one.
+const SYNTHS_TIMEOUT = 300_000;
+
 function synth(output: string, ...extra: string[]) {
   return spawnSync('node', ['scripts/synth.js', '--output', output, ...extra], { cwd: root, encoding: 'utf8', timeout: 120_000 });
 }
@@ -24,7 +27,9 @@ describe('npm run synth', () => {
     expect(synth(b).status).toBe(0);
     expect(snapshotOf(a)).toEqual(snapshotOf(b));
     expect(snapshotOf(a)).toEqual(snapshotOf(path.join(root, 'dist')));
-  });
+    // The dashboard files go beside the output, not into it.
+    expect(snapshotOf(path.join(tmp, 'grafana'))).toEqual(snapshotOf(path.join(root, 'grafana')));
+  }, SYNTHS_TIMEOUT);
 
   test('a failed synthesis leaves the previous output exactly as it was', () => {
     const out = path.join(tmp, 'kept');
@@ -35,5 +40,5 @@ describe('npm run synth', () => {
     expect(failed.stderr).toMatch(/synth failed .*left as it was/);
     expect(snapshotOf(out)).toEqual(before);
     expect(fs.readdirSync(tmp).filter((f) => f.includes('.synth-'))).toEqual([]);
-  });
+  }, SYNTHS_TIMEOUT);
 });
