@@ -10,7 +10,8 @@ const { findPython } = require('../../scripts/package.js') as { findPython(): { 
 
 const root = path.resolve(__dirname, '..', '..');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-'));
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+// Two npm installs and the generated packages: removing them takes minutes on a loaded machine.
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }), 300_000);
 
 /** The constructs every language binding must expose. */
 const CONSTRUCTS = ['BatchMonitoringChart', 'MonitoredCronJob', 'Pushgateway', 'BatchJobAlerts', 'BatchJobsDashboard', 'CleanupCronJob'];
