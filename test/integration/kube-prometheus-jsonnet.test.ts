@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { findBinary } from '../helpers/binaries';
 
 /**
- * The README's kube-prometheus jsonnet build (examples/kube-prometheus.jsonnet), evaluated with
+ * The kube-prometheus jsonnet build of docs/kube-prometheus-jsonnet.md (examples/kube-prometheus.jsonnet), evaluated with
  * Debian's jsonnet against the committed dist/, with a stand-in for kube-prometheus's
  * main.libsonnet that keeps its Grafana dashboard contract (test/fixtures/jsonnet).
  */
