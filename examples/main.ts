@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Cron, Duration } from 'cdk8s';
 import { BatchMonitoringChart, KubePrometheusFlavour, MonitoredCronJob } from '../lib';
@@ -32,7 +31,6 @@ monitoring.addJob({ name: 'log-cleanup', interval: Duration.hours(24), maxDurati
 app.synth();
 
 // kube-prometheus's Grafana has no sidecar: it needs the dashboard mounted (the patch) or added
-// through jsonnet rawDashboards (the JSON).
-const dashboard = monitoring.dashboard;
-fs.writeFileSync(path.join(app.outdir, `${dashboard.configMapName}.patch.json`), dashboard.grafanaDeploymentPatch());
-fs.writeFileSync(path.join(app.outdir, dashboard.fileName), dashboard.dashboardJson());
+// through jsonnet rawDashboards (the JSON). Both go to grafana/ beside the synth output (dist/),
+// where `kubectl apply -f dist/` does not look.
+monitoring.dashboard.writeGrafanaFiles(path.join(path.dirname(app.outdir), 'grafana'));

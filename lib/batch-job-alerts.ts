@@ -17,7 +17,7 @@ import { toPrometheusDuration } from './prometheus-duration';
 import { lastOverTime, matcher, quoteLabelValue, selector } from './promql';
 import { IPushgateway } from './pushgateway';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkDnsLabel, checkPositive, invalidInput } from './validation';
+import { checkDnsLabel, checkPositive, checkRequired, invalidInput, REQUIRED_PUSHGATEWAY } from './validation';
 
 /**
  * How long each alert's condition must hold before it fires (the rule's `for`). Zero fires at the
@@ -135,6 +135,7 @@ export class BatchJobAlerts extends Construct {
 
   constructor(scope: Construct, id: string, props: BatchJobAlertsProps) {
     super(scope, id);
+    checkRequired(this, 'BatchJobAlertsProps', props, { pushgateway: REQUIRED_PUSHGATEWAY });
     refuseDuplicateObjects(this);
     this.pushgateway = props.pushgateway;
     const name = props.name ?? this.pushgateway.name;

@@ -1,4 +1,6 @@
-import { Duration } from 'cdk8s';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
@@ -6,7 +8,7 @@ import { buildDashboard } from './dashboard-model';
 import { objectLabels } from './object-labels';
 import { IPushgateway } from './pushgateway';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkPositive, invalidInput, isDnsLabel } from './validation';
+import { checkPositive, checkRequired, invalidInput, isDnsLabel, REQUIRED_PUSHGATEWAY, REQUIRED_STRING } from './validation';
 
 /** Dashboard settings, as `BatchMonitoringChart` takes them. */
 export interface BatchJobsDashboardOptions {
@@ -87,6 +89,7 @@ export class BatchJobsDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: BatchJobsDashboardProps) {
     super(scope, id);
+    checkRequired(this, 'BatchJobsDashboardProps', props, { pushgateway: REQUIRED_PUSHGATEWAY });
     refuseDuplicateObjects(this);
     this.pushgateway = props.pushgateway;
     this.flavour = props.flavour ?? props.pushgateway.flavour;
@@ -172,6 +175,36 @@ export class BatchJobsDashboard extends Construct {
       },
     ];
     return `${JSON.stringify(patch, null, 2)}\n`;
+  }
+
+  /**
+   * Writes the two files kube-prometheus's (jsonnet) Grafana needs, creating `directory`:
+   * `dashboardJson()` as `<directory>/<uid>.json` (for jsonnet `rawDashboards`) and
+   * `grafanaDeploymentPatch()` as `<directory>/grafana-dashboard-<uid>.patch.json` (for
+   * `kubectl patch`). Call it in the app beside `app.synth()`, e.g.
+   * `monitoring.dashboard.writeGrafanaFiles('grafana')`. The directory must lie outside the synth
+   * output: `kubectl apply -f dist/` reads every file there, and these are not manifests.
+   * @param directory where to write them, relative to the working directory (the app's folder under `cdk8s synth`)
+   * @returns the paths of the files written
+   */
+  public writeGrafanaFiles(directory: string): string[] {
+    if (!REQUIRED_STRING.accepts(directory)) {
+      throw invalidInput(this, 'writeGrafanaFiles() directory', directory, 'give the folder to write to, outside the synth output, e.g. "grafana"');
+    }
+    const target = path.resolve(directory);
+    const outdir = path.resolve(App.of(this).outdir);
+    const inside = path.relative(outdir, target);
+    if (inside === '' || !(inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside))) {
+      throw invalidInput(this, 'writeGrafanaFiles() directory', directory,
+        `use a folder outside the synth output ${outdir} (e.g. "grafana"): \`kubectl apply -f\` on that output would read these files as manifests and fail`);
+    }
+    fs.mkdirSync(target, { recursive: true });
+    const files: Array<[string, string]> = [
+      [path.join(target, this.fileName), this.dashboardJson()],
+      [path.join(target, `${this.configMapName}.patch.json`), this.grafanaDeploymentPatch()],
+    ];
+    for (const [file, content] of files) fs.writeFileSync(file, content);
+    return files.map(([file]) => file);
   }
 }
 

@@ -13,7 +13,7 @@ import { JobRegistry } from './job-registry';
 import { Pushgateway } from './pushgateway';
 import { PushgatewayBasicAuth, PushgatewayCaCertificate } from './pushgateway-web-config';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkDnsLabel, checkLabelValue, checkPositive, checkStartingDeadline, invalidInput } from './validation';
+import { checkDnsLabel, checkLabelValue, checkPositive, checkRequired, checkStartingDeadline, invalidInput, REQUIRED_PUSHGATEWAY } from './validation';
 
 /** Options of `CleanupCronJob`, everything but the Pushgateway (what `BatchMonitoringChart` takes). */
 export interface CleanupCronJobOptions {
@@ -201,6 +201,7 @@ export class CleanupCronJob extends Construct {
 
   constructor(scope: Construct, id: string, props: CleanupCronJobProps) {
     super(scope, id);
+    checkRequired(this, 'CleanupCronJobProps', props, { pushgateway: REQUIRED_PUSHGATEWAY });
     refuseDuplicateObjects(this);
     const pushgateway = props.pushgateway;
     this.name = props.name ?? 'pushgateway-cleanup';

@@ -1,6 +1,6 @@
 import { Cron, Duration } from 'cdk8s';
 import { checkTimeZone, ZoneOffsets } from './time-zone';
-import { invalidInput, InputScope } from './validation';
+import { invalidInput, InputScope, REQUIRED_CRON } from './validation';
 
 // A port of what Kubernetes runs: the API server checks `schedule` with robfig/cron v3's
 // ParseStandard (pkg/apis/batch/validation validateScheduleFormat), and the CronJob controller
@@ -58,6 +58,7 @@ export interface ScheduleGap {
  * never run (`0 0 30 2 *`), are refused naming the field.
  */
 export function cronScheduleGap(scope: InputScope, field: string, schedule: Cron, timeZone?: string): ScheduleGap {
+  if (!REQUIRED_CRON.accepts(schedule)) throw invalidInput(scope, field, schedule, `give ${REQUIRED_CRON.give}`);
   const expression = schedule.expressionString;
   if (timeZone !== undefined) checkTimeZone(scope, timeZone);
   let parsed: SpecSchedule | number;

@@ -15,7 +15,7 @@ import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
 import { isPromLabelName, lastOverTime, matcher, selector } from './promql';
 import { IPushgateway, Pushgateway } from './pushgateway';
-import { checkDnsLabel, checkJobThresholds, checkPositive, invalidInput } from './validation';
+import { checkDnsLabel, checkJobThresholds, checkPositive, checkRequired, invalidInput, REQUIRED_DURATION, REQUIRED_PUSHGATEWAY, REQUIRED_STRING } from './validation';
 
 /** Options of `JobRegistry` that do not depend on a Pushgateway (also the `registry` prop of `BatchMonitoringChart`). */
 export interface JobRegistryOptions {
@@ -126,6 +126,7 @@ export class JobRegistry extends Construct {
 
   constructor(scope: Construct, id: string, props: JobRegistryProps) {
     super(scope, id);
+    checkRequired(this, 'JobRegistryProps', props, { pushgateway: REQUIRED_PUSHGATEWAY });
     this.pushgateway = props.pushgateway;
     // A Pushgateway of this app admits, and under write scope authorizes, the jobs declared here.
     if (this.pushgateway instanceof Pushgateway) this.pushgateway._addRegistry(this);
@@ -200,6 +201,7 @@ export class JobRegistry extends Construct {
    * @returns the CronJob as registered
    */
   public addCronJob(cronJob: BatchCronJob): RegisteredCronJob {
+    checkRequired(this, 'BatchCronJob (addCronJob())', cronJob, { name: REQUIRED_STRING, namespace: REQUIRED_STRING, interval: REQUIRED_DURATION });
     checkDnsLabel(this, 'cronJob.name', cronJob.name, 52);
     checkDnsLabel(this, 'cronJob.namespace', cronJob.namespace);
     checkPositive(this, `interval of CronJob "${cronJob.name}"`, cronJob.interval);
@@ -278,6 +280,7 @@ export class JobRegistry extends Construct {
   }
 
   private checkJob(job: BatchJob): void {
+    checkRequired(this, 'BatchJob (addJob())', job, { name: REQUIRED_STRING, interval: REQUIRED_DURATION, maxDuration: REQUIRED_DURATION });
     // Any name is safe in PromQL (it is quoted). It is also a rule label, where Prometheus would
     // expand "{{" as a template; control characters would only make unreadable group names.
     if (!job.name || job.name.includes('{{') || /[\u0000-\u001f\u007f]/.test(job.name)) {

@@ -1,4 +1,4 @@
-import { checkDnsLabel, invalidInput, isDnsLabel } from './validation';
+import { checkDnsLabel, checkRequired, invalidInput, isDnsLabel, REQUIRED_STRING } from './validation';
 
 /** Options for `KubePrometheusFlavour.kubePrometheus()`. */
 export interface KubePrometheusOptions {
@@ -58,6 +58,7 @@ export class KubePrometheusFlavour {
   /** kube-prometheus-stack (the prometheus-community Helm chart). */
   public static kubePrometheusStack(options: KubePrometheusStackOptions): KubePrometheusFlavour {
     const where = 'KubePrometheusFlavour.kubePrometheusStack()';
+    checkRequired(where, 'KubePrometheusStackOptions', options, { release: REQUIRED_STRING });
     if (!isDnsLabel(options.release, 53)) {
       throw invalidInput(where, 'release', options.release,
         'use the Helm release name of kube-prometheus-stack, as in `helm list -n monitoring` (lower-case letters, digits, "-")');

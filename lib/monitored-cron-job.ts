@@ -12,7 +12,7 @@ import { JobRegistry, RegisteredJob } from './job-registry';
 import { IPushgateway } from './pushgateway';
 import { addPusherEnvironment, authOf } from './pusher-pod';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkDnsLabel, checkStartingDeadline, invalidInput } from './validation';
+import { checkDnsLabel, checkRequired, checkStartingDeadline, invalidInput, optional, REQUIRED_CRON, REQUIRED_DURATION, REQUIRED_STRING } from './validation';
 
 /** Props for `MonitoredCronJob`. */
 export interface MonitoredCronJobProps extends CronJobProps {
@@ -95,9 +95,11 @@ export class MonitoredCronJob extends CronJob {
   private wrapperVolume?: Volume;
 
   constructor(scope: Construct, id: string, props: MonitoredCronJobProps) {
+    const path = scope.node.path ? `${scope.node.path}/${id}` : id;
+    checkRequired(path, 'MonitoredCronJobProps', props,
+      { jobName: REQUIRED_STRING, interval: optional(REQUIRED_DURATION), maxDuration: REQUIRED_DURATION, schedule: REQUIRED_CRON });
     const { monitoring, registry: givenRegistry, jobName, interval, maxDuration, grace, alertLabels, wrapCommand, containers, ...cronJobProps } = props;
     // cdk8s-plus refuses these itself, but without naming the construct or the value.
-    const path = scope.node.path ? `${scope.node.path}/${id}` : id;
     if ((monitoring === undefined) === (givenRegistry === undefined)) {
       throw invalidInput(path, 'monitoring', monitoring?.node.path ?? null,
         'give either `monitoring` (a BatchMonitoringChart) or `registry` (a JobRegistry, e.g. for Pushgateway.fromPushgatewayAttributes(...)), not both and not neither');

@@ -19,7 +19,8 @@ export function checkWebConfig(scope: IConstruct, web: PushgatewayWebConfig): vo
     'webConfig.clientSecretName': web.clientSecretName,
   };
   for (const [field, value] of Object.entries(names)) {
-    if (value !== undefined) checkDnsLabel(scope, field, value, 253);
+    // secretName is required; the others are optional.
+    if (value !== undefined || field === 'webConfig.secretName') checkDnsLabel(scope, field, value!, 253);
   }
   if (web.caSecretName && !web.tlsSecretName) {
     throw invalidInput(scope, 'webConfig.caSecretName', web.caSecretName, 'a CA is only used with TLS: set webConfig.tlsSecretName too, or drop caSecretName');

@@ -65,7 +65,7 @@ export class PushgatewayPeer {
    * their packets arrive from the nodes' addresses: give the nodes' range then.
    */
   public static ipBlock(cidr: string): PushgatewayPeer {
-    const [address, prefix, ...rest] = cidr.split('/');
+    const [address, prefix, ...rest] = typeof cidr === 'string' ? cidr.split('/') : [];
     const version = isIP(address ?? '');
     if (!version || rest.length || !/^\d{1,3}$/.test(prefix ?? '') || Number(prefix) > (version === 4 ? 32 : 128)) {
       throw invalidInput('PushgatewayPeer.ipBlock()', 'cidr', cidr, 'use an address range such as "203.0.113.0/24" or "2001:db8::/64"');

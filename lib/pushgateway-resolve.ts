@@ -342,7 +342,7 @@ function checkAdminReach(scope: IConstruct, props: PushgatewayProps, namespace: 
 }
 
 function checkIngress(scope: IConstruct, ingress: PushgatewayIngress, networkPolicy: boolean, basicAuth: boolean): void {
-  if (!/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(ingress.host)) {
+  if (typeof ingress.host !== 'string' || !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(ingress.host)) {
     throw invalidInput(scope, 'ingress.host', ingress.host, 'use a DNS host name such as "pushgateway.example.com"');
   }
   if (networkPolicy && !ingress.controllerPeers?.length) {

@@ -13,7 +13,7 @@ import type { ProxyJob } from './write-scope-proxy-config';
 import { PushgatewayClientAuth } from './pushgateway-web-config';
 import { addDisruptionBudget, addWorkload } from './pushgateway-workload';
 import { refuseDuplicateObjects } from './unique-objects';
-import { checkDnsLabel, checkLabelValue, checkPort, invalidInput } from './validation';
+import { checkDnsLabel, checkLabelValue, checkPort, checkRequired, invalidInput, REQUIRED_STRING } from './validation';
 
 /**
  * A Pushgateway as pushers, rules and dashboards see it: where it is and how to reach it. A
@@ -276,6 +276,7 @@ class ImportedPushgateway extends Construct implements IPushgateway {
 
   constructor(scope: Construct, id: string, attrs: PushgatewayAttributes) {
     super(scope, id);
+    checkRequired(this, 'PushgatewayAttributes', attrs, { name: REQUIRED_STRING, namespace: REQUIRED_STRING });
     checkDnsLabel(this, 'name', attrs.name, 53);
     checkDnsLabel(this, 'namespace', attrs.namespace);
     this.name = attrs.name;

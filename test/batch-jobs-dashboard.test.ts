@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Chart, Duration, Yaml } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
@@ -199,6 +200,34 @@ describe('BatchJobsDashboard', () => {
       { op: 'add', path: '/spec/template/spec/containers/0/volumeMounts/-',
         value: { name: 'grafana-dashboard-batch-jobs', mountPath: '/grafana-dashboard-definitions/0/batch-jobs', readOnly: true } },
     ]);
+  });
+
+  it('writes the dashboard JSON and the patch beside the synth output, for kube-prometheus', () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'grafana-files-'));
+    try {
+      const outdir = path.join(folder, 'dist');
+      const chart = new BatchMonitoringChart(new App({ outdir }), 'batch-monitoring', { cleanupEnabled: false });
+      const written = chart.dashboard.writeGrafanaFiles(path.join(folder, 'grafana', 'nested'));
+      expect(written.map((f) => path.relative(folder, f))).toEqual([
+        path.join('grafana', 'nested', 'batch-jobs.json'), path.join('grafana', 'nested', 'grafana-dashboard-batch-jobs.patch.json'),
+      ]);
+      expect(fs.readFileSync(written[0], 'utf8')).toBe(chart.dashboard.dashboardJson());
+      expect(fs.readFileSync(written[1], 'utf8')).toBe(chart.dashboard.grafanaDeploymentPatch());
+      // A sibling whose name starts with the output's is outside it.
+      expect(chart.dashboard.writeGrafanaFiles(path.join(folder, 'dist-grafana'))).toHaveLength(2);
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('fails to write the Grafana files into the synth output, where `kubectl apply -f` would read them', () => {
+    const outdir = path.join(os.tmpdir(), 'never-written-dist');
+    const chart = new BatchMonitoringChart(new App({ outdir }), 'batch-monitoring', { cleanupEnabled: false });
+    for (const inside of [outdir, path.join(outdir, 'grafana'), path.join(outdir, '..foo')]) {
+      expect(() => chart.dashboard.writeGrafanaFiles(inside))
+        .toThrow(/batch-monitoring\/Dashboard: invalid writeGrafanaFiles\(\) directory ".*": use a folder outside the synth output .* \(e\.g\. "grafana"\)/);
+    }
+    expect(fs.existsSync(outdir)).toBe(false);
   });
 
   it('the pinned SDK ships no JSON schema to validate against, so the typed builders are the schema check', () => {

@@ -127,18 +127,20 @@ describe('MonitoredCronJob', () => {
     }
   });
 
-  test('the README\'s first job, synthesized as written, runs as a numeric non-root user with small requests', () => {
-    const readme = fs.readFileSync(path.resolve(__dirname, '..', 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Monitor your first job'));
+  test('docs/jobs.md\'s wrapped CronJob, synthesized as written, runs as a numeric non-root user with small requests', () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, '..', 'docs', 'jobs.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## A CronJob, wrapped'));
     const code = /```ts\n([\s\S]*?)```/.exec(section)![1];
     expect(code).toContain('new MonitoredCronJob(');
     // examples/main.ts (what `npm run synth` writes to dist/) runs the very same container.
     const containers = /^\s*(containers: .*)$/m.exec(code)![1];
     expect(fs.readFileSync(path.resolve(__dirname, '..', 'examples', 'main.ts'), 'utf8')).toContain(containers);
-    // The snippet is plain JavaScript apart from its imports, which are handed in instead.
+    // The snippet is plain JavaScript apart from its imports, which are handed in instead; its
+    // `new App()` is a Testing app, which synthesizes into a temp folder.
     const body = code.replace(/^\s*import .*$/gm, '');
     const app = Testing.app();
-    new Function('app', 'Cron', 'Duration', 'BatchMonitoringChart', 'MonitoredCronJob', body)(app, Cron, Duration, BatchMonitoringChart, MonitoredCronJob);
+    function TestApp() { return app; }
+    new Function('App', 'Cron', 'Duration', 'BatchMonitoringChart', 'MonitoredCronJob', body)(TestApp, Cron, Duration, BatchMonitoringChart, MonitoredCronJob);
     const s = synth(app.node.findChild('batch-monitoring') as BatchMonitoringChart);
     const cronJob = s.find('CronJob', 'daily-backup');
     const pod = cronJob.spec.jobTemplate.spec.template.spec;

@@ -210,9 +210,9 @@ describe('Pushgateway replicas: pushers write to every replica', () => {
   });
 });
 
-describe('README: moving a single-replica install to replicas', () => {
-  const readme = fs.readFileSync(path.resolve(__dirname, '..', 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('#### Moving an existing single-replica install to replicas'));
+describe('docs/pushgateway.md: moving a single-replica install to replicas', () => {
+  const doc = fs.readFileSync(path.resolve(__dirname, '..', 'docs', 'pushgateway.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('### Moving an existing single-replica install to replicas'));
   const copyPod = parse(section.slice(section.indexOf('```yaml') + 7, section.indexOf('```', section.indexOf('```yaml') + 7)));
 
   const ha = chart();

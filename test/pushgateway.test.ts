@@ -452,7 +452,7 @@ describe('Pushgateway validation', () => {
   });
 
   test('fails without any namespace', () => {
-    expect(() => new Pushgateway(Testing.chart(), 'Pushgateway')).toThrow(/invalid namespace undefined: set a namespace on the chart/);
+    expect(() => new Pushgateway(Testing.chart(), 'Pushgateway')).toThrow(/^test\/Pushgateway: missing namespace: set a namespace on the chart/);
   });
 
   test('fails with a route prefix without a leading slash', () => {

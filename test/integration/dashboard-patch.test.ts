@@ -14,7 +14,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dashboard-patch-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'grafana-deployment.yaml');
-const DIST_PATCH = path.join(__dirname, '..', '..', 'dist', 'grafana-dashboard-batch-jobs.patch.json');
+const GRAFANA_PATCH = path.join(__dirname, '..', '..', 'grafana', 'grafana-dashboard-batch-jobs.patch.json');
 
 /** `kubectl patch --local`: applies a JSON patch to a manifest file without a cluster. */
 function patchLocally(manifest: string, patch: string): { status: number | null; stdout: string; stderr: string } {
@@ -50,9 +50,9 @@ describe.skipIf(!kubectl)('the dashboard patch for kube-prometheus\'s grafana De
     expect(grafanaContainer(patched).volumeMounts.slice(0, -1)).toEqual(grafanaContainer(original).volumeMounts);
   });
 
-  it('is what npm run synth wrote to dist/', () => {
-    expect(fs.readFileSync(DIST_PATCH, 'utf8')).toBe(chart.dashboard.grafanaDeploymentPatch());
-    expect(patchLocally(FIXTURE, fs.readFileSync(DIST_PATCH, 'utf8')).status).toBe(0);
+  it('is what npm run synth wrote to grafana/ (writeGrafanaFiles)', () => {
+    expect(fs.readFileSync(GRAFANA_PATCH, 'utf8')).toBe(chart.dashboard.grafanaDeploymentPatch());
+    expect(patchLocally(FIXTURE, fs.readFileSync(GRAFANA_PATCH, 'utf8')).status).toBe(0);
   });
 
   it('refuses to mount into another container when grafana is not the first one', () => {

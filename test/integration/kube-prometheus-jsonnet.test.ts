@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { findBinary } from '../helpers/binaries';
 
 /**
- * The README's kube-prometheus jsonnet build (examples/kube-prometheus.jsonnet), evaluated with
+ * The kube-prometheus jsonnet build of docs/kube-prometheus-jsonnet.md (examples/kube-prometheus.jsonnet), evaluated with
  * Debian's jsonnet against the committed dist/, with a stand-in for kube-prometheus's
  * main.libsonnet that keeps its Grafana dashboard contract (test/fixtures/jsonnet).
  */
@@ -19,15 +19,20 @@ afterAll(() => fs.rmSync(app, { recursive: true, force: true }));
 
 describe.skipIf(!jsonnet)('kube-prometheus jsonnet build with the synthesized output', () => {
   const example = fs.readFileSync(EXAMPLE, 'utf8');
-  // A cdk8s app's folder: dist/ from `npm run synth`, then the README's command for the JSON.
+  // A cdk8s app's folder: dist/ and grafana/ from `npm run synth`, then the documented command for the JSON.
   fs.cpSync(path.join(root, 'dist'), path.join(app, 'dist'), { recursive: true });
+  fs.cpSync(path.join(root, 'grafana'), path.join(app, 'grafana'), { recursive: true });
   const convert = example.split('\n').find((l) => l.startsWith('// npx '))!.slice('// '.length);
   execFileSync('sh', ['-c', convert], { cwd: app, env: { ...process.env, npm_config_prefer_offline: 'true' } });
   const output = JSON.parse(execFileSync(jsonnet!, ['-J', path.join(root, 'test', 'fixtures', 'jsonnet'), '-J', app, EXAMPLE], { encoding: 'utf8' }));
   const synthesized = parseAllDocuments(fs.readFileSync(path.join(root, 'dist', 'batch-monitoring.k8s.yaml'), 'utf8')).map((d) => d.toJS());
 
-  it('is shown in the README as it is tested', () => {
-    expect(fs.readFileSync(path.join(root, 'README.md'), 'utf8')).toContain(`\`\`\`jsonnet\n${example}\`\`\``);
+  it('is shown in docs/kube-prometheus-jsonnet.md as it is tested', () => {
+    expect(fs.readFileSync(path.join(root, 'docs', 'kube-prometheus-jsonnet.md'), 'utf8')).toContain(`\`\`\`jsonnet\n${example}\`\`\``);
+  });
+
+  it('leaves dist/ with the manifests only, for `kubectl apply -f dist/`', () => {
+    expect(fs.readdirSync(path.join(app, 'dist'))).toEqual(['batch-monitoring.k8s.yaml']);
   });
 
   it('adds every synthesized object unchanged, one file each', () => {
@@ -43,7 +48,7 @@ describe.skipIf(!jsonnet)('kube-prometheus jsonnet build with the synthesized ou
     const definitions = output['grafana-dashboardDefinitions'];
     const configMap = definitions.items.find((c: any) => c.metadata.name === 'grafana-dashboard-batch-jobs-dashboard');
     expect(configMap.metadata.namespace).toBe('monitoring');
-    expect(configMap.data['batch-jobs-dashboard.json']).toBe(fs.readFileSync(path.join(root, 'dist', 'batch-jobs.json'), 'utf8'));
+    expect(configMap.data['batch-jobs-dashboard.json']).toBe(fs.readFileSync(path.join(root, 'grafana', 'batch-jobs.json'), 'utf8'));
     expect(output['grafana-deployment'].spec.template.spec.containers[0].volumeMounts).toContainEqual({
       name: 'grafana-dashboard-batch-jobs-dashboard', mountPath: '/grafana-dashboard-definitions/0/batch-jobs-dashboard',
     });

@@ -1,14 +1,17 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, expect, test } from 'vitest';
+import { findBinary } from '../helpers/binaries';
+import { decodeWithKubectl } from '../helpers/kubectl';
 const { findPython } = require('../../scripts/package.js') as { findPython(): { python?: string; problem?: string } };
 
 const root = path.resolve(__dirname, '..', '..');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-'));
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+// Two npm installs and the generated packages: removing them takes minutes on a loaded machine.
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }), 300_000);
 
 /** The constructs every language binding must expose. */
 const CONSTRUCTS = ['BatchMonitoringChart', 'MonitoredCronJob', 'Pushgateway', 'BatchJobAlerts', 'BatchJobsDashboard', 'CleanupCronJob'];
@@ -26,11 +29,19 @@ function run(command: string, args: string[], cwd: string): string {
  * compile a chart that uses the library with TypeScript, and synthesize it. The installed package
  * carries the jsii assembly that the other languages' packages and Construct Hub read.
  */
+let packed: any;
+/** `npm pack`, once for the tests below: the tarball's path. */
+function pack(): string {
+  if (!packed) {
+    // What `prepack` runs, done first: jsii's output would mix into `npm pack --json`.
+    run('npm', ['run', '-s', 'build'], root);
+    packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], root));
+  }
+  return path.join(scratch, packed[0].filename);
+}
+
 test('the npm tarball installs into a consumer project that compiles and synthesizes', () => {
-  // What `prepack` runs, done first: jsii's output would mix into `npm pack --json`.
-  run('npm', ['run', '-s', 'build'], root);
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], root));
-  const tarball = path.join(scratch, packed[0].filename);
+  const tarball = pack();
   const files: string[] = packed[0].files.map((f: any) => f.path);
   expect(files).toContain('build/lib/index.js');
   expect(files).toContain('build/lib/index.d.ts');
@@ -89,10 +100,73 @@ test('the npm tarball installs into a consumer project that compiles and synthes
     .toBe(fs.readFileSync(path.join(root, 'lib', 'push-wrapper', 'push-metrics.sh'), 'utf8'));
 }, 300_000);
 
+let readmeAppDir: string | undefined;
+/** The README's first app, installed, type-checked and synthesized (once): its folder. */
+function readmeApp(): string {
+  if (readmeAppDir) return readmeAppDir;
+  const tarball = pack();
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Your first app'), readme.indexOf('\n## Apply'));
+  /** The first ```<lang> block after `marker` in the section. */
+  const block = (marker: string, lang: string) => {
+    const from = section.indexOf(marker);
+    expect(from, marker).toBeGreaterThanOrEqual(0);
+    return new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``).exec(section.slice(from))![1];
+  };
+  const clone = path.join(scratch, 'readme', 'cdk8s-batch-monitoring');
+  const app = path.join(scratch, 'readme', 'my-batch-monitoring');
+  fs.mkdirSync(clone, { recursive: true });
+  fs.mkdirSync(app);
+  fs.copyFileSync(tarball, path.join(clone, path.basename(tarball)));
+  const packageJson = block('`package.json`', 'json');
+  expect(JSON.parse(packageJson).dependencies['cdk8s-batch-monitoring']).toBe(`file:../cdk8s-batch-monitoring/${path.basename(tarball)}`);
+  fs.writeFileSync(path.join(app, 'package.json'), packageJson);
+  fs.writeFileSync(path.join(app, 'cdk8s.yaml'), block('`cdk8s.yaml`', 'yaml'));
+  fs.writeFileSync(path.join(app, 'tsconfig.json'), block('`tsconfig.json`', 'json'));
+  fs.writeFileSync(path.join(app, 'main.ts'), block('`main.ts`', 'ts'));
+  const commands = block('Then, in that folder', 'sh').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  expect(commands).toEqual(['npm install', 'npm run typecheck', 'npm run synth']);
+
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
+  run('npm', ['run', 'typecheck'], app);
+  // CDK8S_CHECK_UPGRADE: the CLI's version check needs the network, and prints a stack trace without it.
+  execFileSync('npm', ['run', 'synth'], { cwd: app, stdio: 'pipe', env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' } });
+  readmeAppDir = app;
+  return app;
+}
+
+/**
+ * The README's first app, its four files as written, beside a clone that ran `npm pack` (the
+ * README's install): `npm install`, `npm run typecheck`, `npm run synth`, and `kubectl apply -f dist/`
+ * reads every file it wrote (decoded without a cluster).
+ */
+test('the README\'s first app installs, type-checks and synthesizes as written', () => {
+  const app = readmeApp();
+  expect(fs.readdirSync(path.join(app, 'dist'))).toEqual(['batch-monitoring.k8s.yaml']);
+  expect(fs.readdirSync(path.join(app, 'grafana')).sort()).toEqual(['batch-jobs.json', 'grafana-dashboard-batch-jobs.patch.json']);
+  const objects = parseAllDocuments(fs.readFileSync(path.join(app, 'dist', 'batch-monitoring.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+  expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(expect.arrayContaining([
+    'Deployment/pushgateway', 'ServiceMonitor/pushgateway', 'PrometheusRule/pushgateway-rules', 'CronJob/daily-backup', 'CronJob/pushgateway-cleanup',
+  ]));
+  const kubectl = findBinary('kubectl', 'kubernetes-client');
+  if (kubectl) {
+    const decoded = decodeWithKubectl(kubectl, path.join(app, 'dist'));
+    expect(decoded.status, decoded.stderr).toBe(0);
+    expect(decoded.names).toHaveLength(objects.length);
+  }
+}, 300_000);
+
+let packaged: string[] | undefined;
+/** `npm run package`, once: the lines it printed (what it built). */
+function packageLanguages(): string[] {
+  packaged ??= run('npm', ['run', '-s', 'package'], root).split('\n');
+  return packaged;
+}
+
 /**
  * `npm run package`: jsii-pacmak writes the Python, Java, .NET and Go sources and the Python sdist
- * and wheel are built from them. Without the jsii Python runtime (on PyPI only) the module cannot
- * be imported here, so the wheel's module is parsed: each construct is a class bound to its jsii type.
+ * and wheel are built from them; the wheel's module is parsed: each construct is a class bound to
+ * its jsii type. (The next test runs Python apps on the generated package.)
  */
 test('jsii-pacmak generates every language; the Python wheel exposes the constructs', (ctx) => {
   const { python, problem } = findPython();
@@ -101,7 +175,7 @@ test('jsii-pacmak generates every language; the Python wheel exposes the constru
     console.warn(`\n*** SKIPPING the language packages: ${problem} ***\n`);
     ctx.skip();
   }
-  const printed = run('npm', ['run', '-s', 'package'], root).split('\n');
+  const printed = packageLanguages();
   expect(printed).toEqual(expect.arrayContaining([
     'build/packages/dotnet', 'build/packages/go', 'build/packages/java', 'build/packages/python',
     'build/dist/python/cdk8s-batch-monitoring-0.1.0.tar.gz', 'build/dist/python/cdk8s_batch_monitoring-0.1.0-py3-none-any.whl',
@@ -132,3 +206,107 @@ test('jsii-pacmak generates every language; the Python wheel exposes the constru
     expect(parsed.types[name], name).toBe(`cdk8s-batch-monitoring.${name}`);
   }
 }, 600_000);
+
+/** What a Python app on the generated packages needs here (PyPI unreachable): `{ env }` or `{ problem }`. */
+function pythonConsumer(): { python?: string; pythonPath?: string[]; problem?: string } {
+  const python = process.env.PYTHON ?? '/usr/bin/python3';
+  if (spawnSync(python, ['-c', 'import attr, cattrs, dateutil'], { stdio: 'ignore' }).status !== 0) {
+    return { problem: `${python} lacks attrs, cattrs or dateutil: apt-get install python3-attr python3-cattr python3-dateutil` };
+  }
+  const typingExtensions = path.join(root, '.cache', 'debian-trixie', 'root', 'usr', 'lib', 'python3', 'dist-packages');
+  if (!fs.existsSync(path.join(typingExtensions, 'typing_extensions.py'))) {
+    return { problem: 'typing-extensions 4.13 (Debian 13) is missing: run bash scripts/debian-unstable-binaries.sh trixie' };
+  }
+  if (!fs.existsSync(VENDOR) || fs.readdirSync(VENDOR).filter((f) => f.endsWith('.whl')).length < 3) {
+    return { problem: `the jsii runtime, publication and typeguard wheels are missing from ${VENDOR} (see its SOURCE.md)` };
+  }
+  return { python, pythonPath: [typingExtensions] };
+}
+const VENDOR = path.resolve(root, '..', 'shared', 'vendor', 'python');
+
+/** Every file under `dir`, by relative path. */
+function filesOf(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const f of fs.readdirSync(dir, { recursive: true }).map(String).sort()) {
+    if (fs.statSync(path.join(dir, f)).isFile()) files[f] = fs.readFileSync(path.join(dir, f), 'utf8');
+  }
+  return files;
+}
+
+/**
+ * The Python apps of docs/other-languages.md (the README's first app, and a team app with an imported
+ * Pushgateway, a JobRegistry and a MonitoredCronJob made of cdk8s-plus objects) run on the packages
+ * `npm run package` generated, with cdk8s, constructs and cdk8s-plus-27 generated the same way and
+ * the jsii runtime built from source (../shared/vendor/python), and write byte for byte what their
+ * TypeScript twins write from the npm tarball. Errors reach Python with the Python names.
+ */
+test('Python apps on the generated packages synthesize what their TypeScript twins do', (ctx) => {
+  const { python, pythonPath, problem } = pythonConsumer();
+  if (!python) {
+    if (process.env.CI) throw new Error(`${problem}; CI must run the Python apps, not skip them`);
+    console.warn(`\n*** SKIPPING the Python consumer: ${problem} ***\n`);
+    ctx.skip();
+  }
+  packageLanguages();
+  const peers = path.join(scratch, 'python-peers');
+  run('npx', ['jsii-pacmak', '--code-only', '--targets', 'python', '--outdir', peers,
+    'node_modules/constructs', 'node_modules/cdk8s', 'node_modules/cdk8s-plus-27'], root);
+  const runtime = path.join(scratch, 'python-runtime');
+  for (const wheel of fs.readdirSync(VENDOR).filter((f) => f.endsWith('.whl'))) run(python!, ['-m', 'zipfile', '-e', path.join(VENDOR, wheel), runtime], root);
+  const env = {
+    ...process.env,
+    PYTHONPATH: [path.join(root, 'build', 'packages', 'python', 'src'), path.join(peers, 'python', 'src'), runtime, ...pythonPath!].join(path.delimiter),
+    JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1',
+  };
+  const runPython = (script: string, cwd: string) => {
+    fs.mkdirSync(cwd, { recursive: true });
+    fs.writeFileSync(path.join(cwd, 'main.py'), script);
+    const r = spawnSync(python!, ['main.py'], { cwd, env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`python main.py failed in ${cwd}:\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+
+  const doc = fs.readFileSync(path.join(root, 'docs', 'other-languages.md'), 'utf8');
+  const [readmePy, teamPy] = [...doc.matchAll(/```python\n([\s\S]*?)```/g)].map((m) => m[1]);
+  expect(teamPy).toContain('JobRegistry(');
+
+  // The README's first app: Python against the README's TypeScript app, installed from the tarball.
+  const app = readmeApp();
+  const pyReadme = path.join(scratch, 'python-readme');
+  runPython(readmePy, pyReadme);
+  expect(filesOf(pyReadme)).toEqual({ 'main.py': readmePy, ...prefixed('dist', path.join(app, 'dist')), ...prefixed('grafana', path.join(app, 'grafana')) });
+
+  // The team app: docs/jobs.md's TypeScript, run with tsx in the same installed app.
+  const jobs = fs.readFileSync(path.join(root, 'docs', 'jobs.md'), 'utf8');
+  const teamTs = /## A team's own app[\s\S]*?```ts\n([\s\S]*?)```/.exec(jobs)![1];
+  fs.writeFileSync(path.join(app, 'team.ts'), teamTs);
+  const tsTeam = path.join(app, 'team-run');
+  fs.mkdirSync(tsTeam);
+  execFileSync(process.execPath, ['--import', 'tsx', path.join(app, 'team.ts')], { cwd: tsTeam, stdio: 'pipe' });
+  const pyTeam = path.join(scratch, 'python-team');
+  runPython(teamPy, pyTeam);
+  const written = filesOf(path.join(pyTeam, 'dist'));
+  expect(Object.keys(written)).toEqual(['reports.k8s.yaml']);
+  expect(written).toEqual(filesOf(path.join(tsTeam, 'dist')));
+  expect(written['reports.k8s.yaml']).toContain('kind: PrometheusRule');
+
+  // An error arrives as RuntimeError with the library's message and the Python names.
+  const out = runPython([
+    'from cdk8s import App, Duration',
+    'from cdk8s_batch_monitoring import BatchMonitoringChart',
+    'chart = BatchMonitoringChart(App(), "test")',
+    'try:',
+    '    chart.add_job(name="x", interval=Duration.minutes(5), max_duration=Duration.hours(1))',
+    'except RuntimeError as e:',
+    '    print(e)',
+    '',
+  ].join('\n'), path.join(scratch, 'python-error'));
+  // The jsii runtime puts the JavaScript error's name in front.
+  expect(out.trim()).toBe('Error: test/Jobs: invalid maxDuration of job "x" "60 minutes": a run may not take longer than the interval between runs '
+    + '(5 minutes): lower maxDuration or raise interval (Python: `max_duration` for `maxDuration`)');
+}, 900_000);
+
+/** The files of `dir`, as `filesOf` names them under `prefix`. */
+function prefixed(prefix: string, dir: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(filesOf(dir)).map(([f, content]) => [path.join(prefix, f), content]));
+}

@@ -24,7 +24,7 @@ function argsWithVolume(props: PushgatewayProps, volume: string): string[] {
 
 const groupsOf = async (url: string) => ((await (await fetch(`${url}/api/v1/metrics`)).json()) as any).data.map((g: any) => g.labels);
 
-describe.skipIf(!binary)('moving a single Pushgateway to replicas, as the README says', () => {
+describe.skipIf(!binary)('moving a single Pushgateway to replicas, as docs/pushgateway.md says', () => {
   test('the old persistence file copied into replica 0\'s volume is loaded there; replica 1 starts empty', async () => {
     const old = path.join(tmp, 'pushgateway-data');
     const single = await startPushgateway(binary!, argsWithVolume({}, old));
