@@ -16,6 +16,7 @@ import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
 import { lastOverTime, matcher, quoteLabelValue, selector } from './promql';
 import { IPushgateway } from './pushgateway';
+import { pushgatewayNearCapacity } from './pushgateway-capacity';
 import { refuseDuplicateObjects } from './unique-objects';
 import { checkDnsLabel, checkPositive, checkRequired, invalidInput, REQUIRED_PUSHGATEWAY } from './validation';
 
@@ -389,6 +390,11 @@ export class BatchJobAlerts extends Construct {
           description: `Only {{ $value }} of the ${replicas} replicas of Pushgateway ${gateway} can be scraped. `
             + 'Pushers still reach the others and the alerts take the newest push of each job, but one more failure is an outage.',
         })] : []),
+        this.alert('PushgatewayNearCapacity', {
+          ...pushgatewayNearCapacity({ name: this.pushgateway.name, namespace: this.pushgateway.namespace, kubeStateMetricsJob: this.kubeStateMetricsJob }),
+          for: Duration.minutes(15),
+          severity: AlertSeverity.WARNING,
+        }),
         this.alert('PushgatewayPushesRejected', {
           // A counter series appears with its first rejection, which increase() cannot see: a
           // series that did not exist an hour ago counts as well.

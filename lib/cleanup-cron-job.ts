@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
-import { Cron, Duration, Size } from 'cdk8s';
+import * as path from 'node:path';
+import { Cron, Duration, Lazy, Size } from 'cdk8s';
 import { ConcurrencyPolicy, ConfigMap, ContainerResources, Cpu, CronJob, ImagePullPolicy, Volume } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { DROP_ALL, useRuntimeDefaultSeccomp } from './cron-job-pod';
@@ -49,11 +50,18 @@ export interface CleanupCronJobOptions {
    */
   readonly expectedInterval?: Duration;
   /**
-   * Groups whose latest push is older than this are deleted. Keep it above the interval of every
-   * job that pushes, or the cleanup deletes groups of jobs that are merely waiting for their next run.
+   * Groups of undeclared jobs whose latest push is older than this are deleted. The jobs declared
+   * to the `registry` are not judged by age: their newest group (and their newest group holding a
+   * result), per `batch_container`, is never deleted, so a weekly or monthly job needs no tuning here.
    * @default Duration.days(7)
    */
   readonly maxAge?: Duration;
+  /**
+   * How old a group of a declared job must be to be deleted once a newer group of the same job
+   * (and `batch_container`) supersedes it, e.g. the per-run `job_id` groups of earlier runs.
+   * @default Duration.hours(1)
+   */
+  readonly supersededAfter?: Duration;
   /**
    * Jobs (values of the `job` label) whose groups are never deleted.
    * @default - none
@@ -96,7 +104,7 @@ export interface CleanupCronJobOptions {
    */
   readonly concurrency?: number;
   /**
-   * Time limit of each HTTP request.
+   * How long each HTTP request may go without receiving anything (a large store streams for longer).
    * @default Duration.seconds(10)
    */
   readonly requestTimeout?: Duration;
@@ -148,30 +156,32 @@ export interface CleanupCronJobProps extends CleanupCronJobOptions {
   readonly pushgateway: Pushgateway;
   /**
    * The registry of the jobs pushing to the Pushgateway: the cleanup declares its own job there
-   * (with `pushMetrics`), and refuses, at synth, a `maxAge` that would delete a job's group before
-   * the job is overdue.
-   * @default - none: the cleanup's runs are not watched
+   * (with `pushMetrics`), and never deletes the newest group of a job declared there.
+   * @default - none: the cleanup's runs are not watched, and every group goes by age
    */
   readonly registry?: JobRegistry;
 }
 
 const PROGRAM = 'pushgateway-cleanup.js';
 const PROGRAM_DIR = '/opt/pushgateway-cleanup';
+// Beside the program in its ConfigMap: the names of the registry's jobs, one a line.
+const DECLARED_JOBS = 'declared-jobs';
 // The `node` user of the official Node.js images; numeric, so runAsNonRoot can verify it.
 const NODE_USER = 1000;
 const DEFAULT_IMAGE = 'node:24.13.0-alpine';
 
 /**
- * A CronJob that deletes Pushgateway groups nobody has pushed to for longer than `maxAge`, with
- * the `pushgateway-cleanup` program of this package mounted from a ConfigMap. The Pushgateway
- * never expires groups by itself (upstream refuses a TTL), so without it groups of finished,
- * renamed or per-run jobs pile up forever.
+ * A CronJob that deletes stale Pushgateway groups, with the `pushgateway-cleanup` program of this
+ * package (its entry point and modules) mounted from a ConfigMap: groups of undeclared jobs nobody
+ * has pushed to for longer than `maxAge`, and groups of declared jobs superseded by a newer one
+ * (never a declared job's newest). The Pushgateway never expires groups by itself (upstream refuses
+ * a TTL), so without it groups of finished, renamed or per-run jobs pile up forever.
  */
 export class CleanupCronJob extends Construct {
   /** The `job` label the program pushes its own run metrics with. */
   public static readonly METRICS_JOB = CLEANUP_JOB_NAME;
 
-  /** The program's source file, as shipped in this package. */
+  /** The program's entry point, as shipped in this package; its modules are in the same folder. */
   public static programPath(): string {
     return packageFilePath(`lib/cleanup/${PROGRAM}`);
   }
@@ -184,8 +194,10 @@ export class CleanupCronJob extends Construct {
   public readonly interval: Duration;
   /** How long a run may take. */
   public readonly activeDeadline: Duration;
-  /** Age after which a group is deleted. */
+  /** Age after which a group of an undeclared job is deleted. */
   public readonly maxAge: Duration;
+  /** Age after which a superseded group of a declared job is deleted. */
+  public readonly supersededAfter: Duration;
   /** Jobs never deleted. */
   public readonly excludeJobs: string[];
   /** Jobs considered (empty: all). */
@@ -213,6 +225,11 @@ export class CleanupCronJob extends Construct {
     checkPositive(this, 'maxAge', this.maxAge);
     if (this.maxAge.toMilliseconds() % 1000 !== 0) {
       throw invalidInput(this, 'maxAge', this.maxAge.toHumanString(), 'use whole seconds, e.g. Duration.days(7)');
+    }
+    this.supersededAfter = props.supersededAfter ?? Duration.hours(1);
+    checkPositive(this, 'supersededAfter', this.supersededAfter);
+    if (this.supersededAfter.toMilliseconds() % 1000 !== 0) {
+      throw invalidInput(this, 'supersededAfter', this.supersededAfter.toHumanString(), 'use whole seconds, e.g. Duration.hours(1)');
     }
     const period = cronScheduleGap(this, 'schedule', this.schedule, props.timeZone);
     const interval = props.expectedInterval ?? period.duration;
@@ -249,7 +266,7 @@ export class CleanupCronJob extends Construct {
     const both = this.jobs.find((job) => this.excludeJobs.includes(job));
     if (both !== undefined) throw invalidInput(this, 'jobs', both, 'a job cannot be both in jobs and in excludeJobs: keep one');
     this.pushMetrics = props.pushMetrics ?? true;
-    if (props.registry) this.declareTo(props.registry, namespace);
+    if (props.registry && this.pushMetrics) this.declareTo(props.registry, namespace);
     const url = props.url ?? pushgateway.url;
     // A Pushgateway with a web config tells its clients which Secrets to authenticate and verify with.
     const basicAuth = props.basicAuth ?? pushgateway.clientAuth.basicAuth;
@@ -274,14 +291,23 @@ export class CleanupCronJob extends Construct {
         `under writeScope only the credentials of the Pushgateway's namespace (${pushgateway.namespace}) delete other namespaces' groups: run the cleanup there (drop namespace)`);
     }
 
+    const programDir = path.dirname(CleanupCronJob.programPath());
+    const modules = fs.readdirSync(programDir).filter((file) => file.endsWith('.js')).sort();
+    const registry = props.registry;
     this.configMap = new ConfigMap(this, 'Program', {
       metadata: { name: this.name, namespace, labels },
-      data: { [PROGRAM]: fs.readFileSync(CleanupCronJob.programPath(), 'utf8') },
+      data: {
+        ...Object.fromEntries(modules.map((file) => [file, fs.readFileSync(path.join(programDir, file), 'utf8')])),
+        // Jobs may be declared after this construct: the list is written at synth.
+        ...(registry ? { [DECLARED_JOBS]: Lazy.any({ produce: () => registry.jobs.map((job) => `${job.name}\n`).join('') }) } : {}),
+      },
     });
 
     this.args = [
       ...(props.url !== undefined ? [`${CLEANUP_FLAGS.url}=${url}`] : []),
       `${CLEANUP_FLAGS.maxAge}=${toPrometheusDuration(this.maxAge)}`,
+      ...(registry ? [`${CLEANUP_FLAGS.declaredJobsFile}=${PROGRAM_DIR}/${DECLARED_JOBS}`] : []),
+      `${CLEANUP_FLAGS.supersededAfter}=${toPrometheusDuration(this.supersededAfter)}`,
       ...this.jobs.map((job) => `${CLEANUP_FLAGS.job}=${job}`),
       ...this.excludeJobs.map((job) => `${CLEANUP_FLAGS.excludeJob}=${job}`),
       `${CLEANUP_FLAGS.concurrency}=${concurrency}`,
@@ -337,32 +363,15 @@ export class CleanupCronJob extends Construct {
   }
 
   /**
-   * Declares the cleanup's own job (its runs push their metrics, so the batch-job alerts watch it
-   * like any job; half the active deadline as max duration warns before runs get killed), and
-   * checks at synth, when every job is declared, that the cleanup spares each until it is overdue.
+   * Declares the cleanup's own job: its runs push their metrics, so the batch-job alerts watch it
+   * like any job; half the active deadline as max duration warns before runs get killed.
    */
   private declareTo(registry: JobRegistry, namespace: string): void {
-    if (this.pushMetrics) {
-      registry.addJob({
-        name: CleanupCronJob.METRICS_JOB,
-        namespace,
-        interval: this.interval,
-        maxDuration: Duration.seconds(Math.max(1, Math.round(this.activeDeadline.toSeconds({ integral: false }) / 2))),
-      });
-    }
-    this.node.addValidation({ validate: () => this.checkSpares(registry) });
-  }
-
-  /** A cleanup that deletes a job's group before the job is even overdue would hide a missing run. */
-  private checkSpares(registry: JobRegistry): string[] {
-    for (const job of registry.jobs) {
-      if (this.excludeJobs.includes(job.name) || (this.jobs.length > 0 && !this.jobs.includes(job.name))) continue;
-      if (this.maxAge.toMilliseconds() <= job.deadline.toMilliseconds()) {
-        throw invalidInput(this, `interval of job ${job.name}`, job.interval.toHumanString(),
-          `the cleanup deletes groups older than ${this.maxAge.toHumanString()}, which is not more than this job's interval plus grace `
-          + `(${job.deadline.toHumanString()}): raise cleanup.maxAge, or add the job to cleanup.excludeJobs`);
-      }
-    }
-    return [];
+    registry.addJob({
+      name: CleanupCronJob.METRICS_JOB,
+      namespace,
+      interval: this.interval,
+      maxDuration: Duration.seconds(Math.max(1, Math.round(this.activeDeadline.toSeconds({ integral: false }) / 2))),
+    });
   }
 }

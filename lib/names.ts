@@ -31,6 +31,9 @@ export const PUSHER_ENV = {
 export const CLEANUP_FLAGS = {
   url: '--url',
   maxAge: '--max-age',
+  declaredJob: '--declared-job',
+  declaredJobsFile: '--declared-jobs-file',
+  supersededAfter: '--superseded-after',
   dryRun: '--dry-run',
   job: '--job',
   excludeJob: '--exclude-job',
@@ -50,6 +53,9 @@ export const CLEANUP_FLAGS = {
 /** The cleanup program's own environment variables, each the alternative of a flag. */
 export const CLEANUP_ENV = {
   maxAge: 'CLEANUP_MAX_AGE',
+  declaredJobs: 'CLEANUP_DECLARED_JOBS',
+  declaredJobsFile: 'CLEANUP_DECLARED_JOBS_FILE',
+  supersededAfter: 'CLEANUP_SUPERSEDED_AFTER',
   dryRun: 'CLEANUP_DRY_RUN',
   jobs: 'CLEANUP_JOBS',
   excludeJobs: 'CLEANUP_EXCLUDE_JOBS',

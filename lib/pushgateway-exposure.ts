@@ -3,14 +3,15 @@ import { k8s, ServiceType } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PushgatewayPeer } from './pushgateway-peer';
 import { HEADLESS_LABEL, ResolvedPushgateway } from './pushgateway-resolve';
-import { PushgatewayIngress } from './pushgateway-web-config';
+import { IngressControllerTlsAnnotations, PushgatewayIngress } from './pushgateway-web-config';
 
 // How clients reach the Pushgateway: its Service, the headless Service that names each replica,
 // an Ingress, and the NetworkPolicy that admits Prometheus and the pushers only.
 
 export function addService(scope: Construct, r: ResolvedPushgateway): k8s.KubeService {
+  const annotations = { ...backendTls(r)?.serviceAnnotations, ...r.props.serviceAnnotations };
   return new k8s.KubeService(scope, 'Service', {
-    metadata: { ...r.metadata(r.name), annotations: r.props.serviceAnnotations },
+    metadata: { ...r.metadata(r.name), annotations: Object.keys(annotations).length ? annotations : undefined },
     spec: { type: r.props.serviceType ?? ServiceType.CLUSTER_IP, selector: r.selectorLabels, ports: servicePorts(r) },
   });
 }
@@ -24,8 +25,9 @@ export function addHeadlessService(scope: Construct, r: ResolvedPushgateway): k8
 }
 
 export function addIngress(scope: Construct, r: ResolvedPushgateway, ingress: PushgatewayIngress): k8s.KubeIngress {
+  const annotations = { ...backendTls(r)?.ingressAnnotations, ...ingress.annotations };
   return new k8s.KubeIngress(scope, 'Ingress', {
-    metadata: { ...r.metadata(r.name), annotations: ingress.annotations },
+    metadata: { ...r.metadata(r.name), annotations: Object.keys(annotations).length ? annotations : undefined },
     spec: {
       ingressClassName: ingress.className,
       tls: ingress.tlsSecretName ? [{ hosts: [ingress.host], secretName: ingress.tlsSecretName }] : undefined,
@@ -69,6 +71,11 @@ export function addNetworkPolicy(scope: Construct, r: ResolvedPushgateway, pushi
       }],
     },
   });
+}
+
+/** What tells the ingress controller to speak TLS to a Pushgateway that serves HTTPS. */
+function backendTls(r: ResolvedPushgateway): IngressControllerTlsAnnotations | undefined {
+  return r.tls ? r.props.ingress?.controller?.backendTls : undefined;
 }
 
 function servicePorts(r: ResolvedPushgateway): k8s.ServicePort[] {

@@ -6,7 +6,7 @@ import { toQuantity } from './kube-quantity';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels, selectorLabels } from './object-labels';
 import { checkWebConfig, clientAuthOf, TLS_DIR, WEB_CONFIG_DIR, writeScopeClientAuth } from './pushgateway-auth';
 import { PushgatewayProps, PushgatewayVolumeAccessMode } from './pushgateway-props';
-import { PushgatewayClientAuth, PushgatewayIngress } from './pushgateway-web-config';
+import { IngressController, PushgatewayClientAuth, PushgatewayIngress } from './pushgateway-web-config';
 import { checkWriteScope, WRITE_SCOPE_VOLUMES } from './pushgateway-write-scope';
 import { checkDnsLabel, checkKubernetesLabels, checkLabelValue, checkPort, checkPositive, checkUrlPath, invalidInput } from './validation';
 
@@ -165,10 +165,10 @@ export function resolvePushgatewayProps(scope: IConstruct, props: PushgatewayPro
     resources: { requests: { storage: toQuantity(props.persistenceSize ?? Size.gibibytes(2)) } },
   };
   (props.topologySpreadConstraints ?? []).forEach((constraint, i) => checkSpreadConstraint(scope, name, `topologySpreadConstraints[${i}]`, constraint));
-  if (props.ingress) checkIngress(scope, props.ingress, networkPolicy, web?.clientSecretName !== undefined || writeScope !== undefined);
+  const tls = (web ?? writeScope)?.tlsSecretName !== undefined;
+  if (props.ingress) checkIngress(scope, props.ingress, networkPolicy, web?.clientSecretName !== undefined || writeScope !== undefined, tls);
   if ((props.enableAdminApi || props.enableLifecycle) && !writeScope) checkAdminReach(scope, props, namespace);
 
-  const tls = (web ?? writeScope)?.tlsSecretName !== undefined;
   const scheme = tls ? 'https' : 'http';
   const url = pushgatewayUrl(scheme, `${name}.${namespace}.svc`, port, routePrefix);
   const headlessName = `${name}-headless`;
@@ -341,7 +341,7 @@ function checkAdminReach(scope: IConstruct, props: PushgatewayProps, namespace: 
   }
 }
 
-function checkIngress(scope: IConstruct, ingress: PushgatewayIngress, networkPolicy: boolean, basicAuth: boolean): void {
+function checkIngress(scope: IConstruct, ingress: PushgatewayIngress, networkPolicy: boolean, basicAuth: boolean, tls: boolean): void {
   if (typeof ingress.host !== 'string' || !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(ingress.host)) {
     throw invalidInput(scope, 'ingress.host', ingress.host, 'use a DNS host name such as "pushgateway.example.com"');
   }
@@ -353,5 +353,17 @@ function checkIngress(scope: IConstruct, ingress: PushgatewayIngress, networkPol
   if (!basicAuth && !ingress.allowUnauthenticatedIngress) {
     throw invalidInput(scope, 'ingress', ingress.host,
       'an Ingress without basic auth lets anyone who reaches it write and delete any group: set webConfig with clientSecretName, or writeScope, or allowUnauthenticatedIngress: true to serve it open');
+  }
+  const told = Object.keys(ingress.annotations ?? {}).some((key) => IngressController.knownBackendTlsAnnotations().includes(key));
+  if (tls && !ingress.controller && !told) {
+    throw invalidInput(scope, 'ingress.controller', null,
+      'the Pushgateway serves HTTPS (webConfig or writeScope tlsSecretName) and an ingress controller that is not told so sends it plain HTTP, '
+      + 'which it answers 400 for every push: set ingress.controller to IngressController.INGRESS_NGINX, IngressController.TRAEFIK '
+      + 'or IngressController.HAPROXY, or IngressController.custom(name, { ingressAnnotations, serviceAnnotations }) for another controller');
+  }
+  const custom = ingress.controller?.backendTls;
+  if (tls && custom && !Object.keys({ ...custom.ingressAnnotations, ...custom.serviceAnnotations }).length) {
+    throw invalidInput(scope, 'ingress.controller', ingress.controller!.name,
+      'give the annotations that make the controller speak TLS to its backend (ingressAnnotations or serviceAnnotations)');
   }
 }

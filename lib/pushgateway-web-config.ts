@@ -142,4 +142,58 @@ export interface PushgatewayIngress {
    * @default false
    */
   readonly allowUnauthenticatedIngress?: boolean;
+  /**
+   * The ingress controller, told to speak TLS to a Pushgateway that serves HTTPS
+   * (`webConfig.tlsSecretName`): required then, unless `annotations` already tell it, because a
+   * controller that sends plain HTTP to the TLS port gets every push answered 400.
+   * @default - none: refused with a Pushgateway that serves HTTPS
+   */
+  readonly controller?: IngressController;
+}
+
+/** Annotations that make an ingress controller speak TLS to its backend. */
+export interface IngressControllerTlsAnnotations {
+  /**
+   * On the Ingress.
+   * @default - none
+   */
+  readonly ingressAnnotations?: Record<string, string>;
+  /**
+   * On the Pushgateway's Service.
+   * @default - none
+   */
+  readonly serviceAnnotations?: Record<string, string>;
+}
+
+/**
+ * The ingress controller in front of the Pushgateway, and what tells it to speak TLS to a
+ * Pushgateway that serves HTTPS. None of them verifies the Pushgateway's certificate by these
+ * annotations alone, except Traefik, which verifies it against its own trust store unless a
+ * serversTransport says otherwise.
+ */
+export class IngressController {
+  /** ingress-nginx (kubernetes/ingress-nginx): `nginx.ingress.kubernetes.io/backend-protocol: HTTPS` on the Ingress. */
+  public static readonly INGRESS_NGINX = new IngressController('ingress-nginx', { ingressAnnotations: { 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' } });
+  /** Traefik: `traefik.ingress.kubernetes.io/service.serversscheme: https` on the Service, where Traefik reads it. */
+  public static readonly TRAEFIK = new IngressController('traefik', { serviceAnnotations: { 'traefik.ingress.kubernetes.io/service.serversscheme': 'https' } });
+  /** HAProxy Kubernetes Ingress Controller (haproxytech): `haproxy.org/server-ssl: "true"` on the Ingress. */
+  public static readonly HAPROXY = new IngressController('haproxy', { ingressAnnotations: { 'haproxy.org/server-ssl': 'true' } });
+
+  /** Another controller, with the annotations that make it speak TLS to its backend. */
+  public static custom(name: string, backendTls: IngressControllerTlsAnnotations): IngressController {
+    return new IngressController(name, backendTls);
+  }
+
+  /** The annotations that tell a known controller to speak TLS to its backend, whichever one carries them. */
+  public static knownBackendTlsAnnotations(): string[] {
+    return [IngressController.INGRESS_NGINX, IngressController.TRAEFIK, IngressController.HAPROXY]
+      .flatMap((c) => [...Object.keys(c.backendTls.ingressAnnotations ?? {}), ...Object.keys(c.backendTls.serviceAnnotations ?? {})]);
+  }
+
+  private constructor(
+    /** A name for people and error messages. */
+    public readonly name: string,
+    /** What tells it to speak TLS to the Pushgateway. */
+    public readonly backendTls: IngressControllerTlsAnnotations,
+  ) {}
 }

@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { ContainerResources, Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { toKubeResources } from './kube-quantity';
@@ -11,10 +11,16 @@ import { addWriteScopeProxy, upstreamPort, upstreamProbe, WriteScopePod, WriteSc
 // The Pushgateway pods: their arguments, volumes, the pod template, and the Deployment (one
 // replica) or StatefulSet (replicas) that runs them, with the claims and disruption budget.
 
+// Sized for 10,000 groups (docs/benchmarks.md, "Pushgateway capacity"): each push and each scrape
+// costs CPU in proportion to the groups held, and 15,000 groups stay below 75 % of the memory
+// limit while the cleanup reads them.
 const DEFAULT_RESOURCES: ContainerResources = {
-  cpu: { request: Cpu.millis(50), limit: Cpu.millis(200) },
-  memory: { request: Size.mebibytes(50), limit: Size.mebibytes(200) },
+  cpu: { request: Cpu.millis(50), limit: Cpu.millis(1000) },
+  memory: { request: Size.mebibytes(128), limit: Size.mebibytes(384) },
 };
+// The Go runtime collects garbage harder as the heap nears GOMEMLIMIT, instead of growing into
+// the container's limit and being killed; the rest of the limit is for memory Go does not count.
+const GOMEMLIMIT_SHARE = 0.9;
 
 /** The objects that run the Pushgateway: a Deployment with one replica, a StatefulSet with more. */
 export interface PushgatewayWorkload {
@@ -142,13 +148,13 @@ function podTemplate(r: ResolvedPushgateway, claimName: string | undefined, prox
         image: r.image,
         imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
         args: containerArgs(r),
-        env: props.env ? Object.keys(props.env).sort().map((name) => ({ name, value: props.env![name] })) : undefined,
+        env: containerEnv(r),
         ports: proxy ? undefined : r.ports.map(({ name, port }) => ({ name, containerPort: port, protocol: 'TCP' })),
         // The persistence file is read before the HTTP server starts; a large one takes a while.
         startupProbe: { ...probe(r, '/-/healthy', 30), periodSeconds: 5 },
         livenessProbe: probe(r, '/-/healthy', 6),
         readinessProbe: probe(r, '/-/ready', 3),
-        resources: toKubeResources(props.resources ?? DEFAULT_RESOURCES),
+        resources: toKubeResources(resources(r)),
         securityContext: {
           runAsNonRoot: true,
           runAsUser: NOBODY,
@@ -188,4 +194,19 @@ function spreadConstraints(r: ResolvedPushgateway): k8s.TopologySpreadConstraint
     maxSkew: 1, topologyKey, whenUnsatisfiable, labelSelector: { matchLabels: r.selectorLabels },
   });
   return [spread('kubernetes.io/hostname', 'DoNotSchedule'), spread('topology.kubernetes.io/zone', 'ScheduleAnyway')];
+}
+
+function resources(r: ResolvedPushgateway): ContainerResources {
+  return r.props.resources ?? DEFAULT_RESOURCES;
+}
+
+/** `env` as given, with GOMEMLIMIT at 90 % of the memory limit unless `env` sets it. */
+function containerEnv(r: ResolvedPushgateway): k8s.EnvVar[] | undefined {
+  const limit = resources(r).memory?.limit;
+  const env: Record<string, string> = {
+    ...(limit ? { GOMEMLIMIT: `${Math.floor(limit.toKibibytes({ rounding: SizeRoundingBehavior.FLOOR }) / 1024 * GOMEMLIMIT_SHARE)}MiB` } : {}),
+    ...r.props.env,
+  };
+  const names = Object.keys(env).sort();
+  return names.length ? names.map((name) => ({ name, value: env[name] })) : undefined;
 }

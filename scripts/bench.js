@@ -19,8 +19,8 @@ const { parseAllDocuments } = require('yaml');
 
 const ROOT = path.join(__dirname, '..');
 const FILE = path.join(ROOT, 'docs', 'benchmarks.md');
-// Sections written by scripts/bench-cleanup.js, scripts/bench-ha.ts and scripts/bench-rules.ts.
-const KEPT_HEADINGS = ['## pushgateway-cleanup', '## Pushes through a Pushgateway restart', '## Alert rule cost'];
+// Sections written by scripts/bench-cleanup.js, scripts/bench-ha.ts, scripts/bench-rules.ts and scripts/bench-capacity.ts.
+const KEPT_HEADINGS = ['## pushgateway-cleanup', '## Pushes through a Pushgateway restart', '## Alert rule cost', '## Pushgateway capacity'];
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const SCALE_ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 5);
 const JOB_COUNTS = [10, 100, 1000];

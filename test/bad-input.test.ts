@@ -168,6 +168,9 @@ const CASES: BadInput[] = [
     path: 'test/Pushgateway', field: 'ingress.host', value: 'Push.Example.com', fix: /use a DNS host name such as "pushgateway\.example\.com"/ },
   { name: 'with an Ingress the NetworkPolicy would block', build: () => pushgateway({ ingress: { host: 'push.example.com' } }),
     path: 'test/Pushgateway', field: 'ingress.controllerPeers', value: null, fix: /name the ingress controller pods .* or set networkPolicy: false/ },
+  { name: 'with an Ingress in front of HTTPS and no controller told so',
+    build: () => pushgateway({ webConfig: { secretName: 'web', tlsSecretName: 'tls' }, ingress: { host: 'push.example.com', controllerPeers: [PushgatewayPeer.allPodsInNamespace('ingress-nginx')] } }),
+    path: 'test/Pushgateway', field: 'ingress.controller', value: null, fix: /set ingress.controller to IngressController.INGRESS_NGINX/ },
   { name: 'with an existing claim name that is not a DNS name', build: () => pushgateway({ persistenceExistingClaim: 'Data Claim' }),
     path: 'test/Pushgateway', field: 'persistenceExistingClaim', value: 'Data Claim', fix: DNS_FIX },
   { name: 'with a volume size but no persistence', build: () => pushgateway({ persistence: false, persistenceSize: Size.gibibytes(5) }),
@@ -210,10 +213,8 @@ const CASES: BadInput[] = [
     path: 'test/Jobs', field: 'namespace of job "nightly"', value: 'Team_A', fix: DNS_FIX },
   { name: 'with two jobs of one namespace whose alerts would inhibit each other', build: () => { const c = monitoring({ cleanupEnabled: false }); c.addJob(nightly); c.addJob({ ...nightly, name: 'hourly', severities: { failure: AlertSeverity.WARNING } }); },
     path: 'test/Jobs', field: 'severities.failure of job "hourly"', value: 'warning', fix: /Alertmanager inhibits warning and info alerts .* give both the same severity, or declare them in different namespaces/ },
-  { name: 'with a job the cleanup would delete before it is overdue', build: () => cleanup({ maxAge: Duration.days(2) }).addJob({ ...nightly, name: 'every-two-days', interval: Duration.days(2) }),
-    path: 'test/Cleanup', field: 'interval of job every-two-days', value: '2 days', fix: /raise cleanup\.maxAge, or add the job to cleanup\.excludeJobs/ },
-  { name: 'with a cleanup max age below its own schedule', build: () => cleanup({ maxAge: Duration.days(1) }),
-    path: 'test/Cleanup', field: 'interval of job pushgateway-cleanup', value: '1 day', fix: /raise cleanup\.maxAge/ },
+  { name: 'with a cleanup supersededAfter in fractions of a second', build: () => cleanup({ supersededAfter: Duration.millis(1500) }),
+    path: 'test/Cleanup', field: 'supersededAfter', value: '1 second 500 millis', fix: /use whole seconds, e\.g\. Duration\.hours\(1\)/ },
 
   // BatchJobAlerts.addJob and its options
   { name: 'with a job name holding a newline', build: () => monitoring().alerts.addJob({ ...nightly, name: 'night\nly' }),

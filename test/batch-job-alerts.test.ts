@@ -44,7 +44,7 @@ describe('BatchJobAlerts', () => {
     expect(rule.metadata.namespace).toBe('monitoring');
     expect(Object.keys(rules(rule)).sort()).toEqual([
       'BatchCronJobNoRecentSuccess', 'BatchJobDurationHigh', 'BatchJobFailure', 'BatchJobNotRunning', 'BatchJobPushFailed', 'PushgatewayDown',
-      'PushgatewayPushesRejected',
+      'PushgatewayNearCapacity', 'PushgatewayPushesRejected',
     ]);
   });
 
@@ -107,6 +107,10 @@ describe('BatchJobAlerts', () => {
     const r = rules(synth(chartWithJobs()).find('PrometheusRule', 'pushgateway-rules'));
     expect(r.PushgatewayDown[0].labels).toEqual({ severity: 'critical' });
     expect(r.PushgatewayPushesRejected[0].labels).toEqual({ severity: 'warning' });
+    expect(r.PushgatewayNearCapacity[0].expr).toContain('count by (namespace, pod) (push_time_seconds{namespace="monitoring",service="pushgateway"}) / 10000');
+    expect(r.PushgatewayNearCapacity[0].expr).toContain('max by (namespace, pod) (process_resident_memory_bytes{job="pushgateway",namespace="monitoring"})');
+    expect(r.PushgatewayNearCapacity[0].expr).toContain('kube_pod_container_resource_limits{job="kube-state-metrics",namespace="monitoring",resource="memory",container="pushgateway"}');
+    expect(r.PushgatewayNearCapacity[0]).toMatchObject({ for: '15m', labels: { severity: 'warning' } });
     expect(r.BatchJobPushFailed[0].labels).toEqual({ severity: 'warning' });
     expect(r.BatchJobFailure[0].expr).toContain('label_replace(batch_job:info{pushgateway="monitoring/pushgateway"}, "severity", "$1", "failure_severity", "(.+)")');
     expect(r.BatchJobFailure[0].expr).toMatch(/^max without \(pushgateway, failure_severity, duration_high_severity, not_running_severity\) \(/);

@@ -1,11 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Chart, Cron, Duration, Testing, Yaml } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { BatchMonitoringChart, CleanupCronJob, CleanupCronJobOptions, MonitoredCronJob, Pushgateway, PushgatewayCaCertificate } from '../lib';
 import { synth } from './helpers/synth';
 
-const PROGRAM = fs.readFileSync(path.join(__dirname, '..', 'lib', 'cleanup', 'pushgateway-cleanup.js'), 'utf8');
+const PROGRAM_DIR = path.join(__dirname, '..', 'lib', 'cleanup');
+// The entry point and every module it requires.
+const MODULES = fs.readdirSync(PROGRAM_DIR).filter((f) => f.endsWith('.js')).sort();
 
 function cleanupChart(options: CleanupCronJobOptions = {}) {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'monitoring' });
@@ -45,7 +49,7 @@ describe('CleanupCronJob', () => {
     expect(c.image).toMatch(/^node:\d+\.\d+\.\d+-alpine$/);
     expect(c.imagePullPolicy).toBe('IfNotPresent');
     expect(c.command).toEqual(['node', '/opt/pushgateway-cleanup/pushgateway-cleanup.js']);
-    expect(c.args).toEqual(['--max-age=7d', '--concurrency=4', '--timeout=10s', '--push-metrics']);
+    expect(c.args).toEqual(['--max-age=7d', '--superseded-after=1h', '--concurrency=4', '--timeout=10s', '--push-metrics']);
     // Granted push like any pusher: the URL (each replica's with replicas) comes from the environment.
     expect(c.env).toEqual([{ name: 'PUSHGATEWAY_URL', value: 'http://pushgateway.monitoring.svc:9091' }]);
     expect(podSpec(cronJob).containers).toHaveLength(1);
@@ -61,9 +65,12 @@ describe('CleanupCronJob', () => {
     expect(podSpec(cronJob).automountServiceAccountToken).toBe(false);
     expect(podSpec(cronJob).restartPolicy).toBe('Never');
 
-    // The very same file the command runs, mounted read-only.
+    // The very same files the command runs, mounted read-only.
     const configMap = s.find('ConfigMap', 'pushgateway-cleanup');
-    expect(configMap.data['pushgateway-cleanup.js']).toBe(PROGRAM);
+    expect(MODULES).toContain('pushgateway-cleanup.js');
+    expect(MODULES.length).toBeGreaterThan(1);
+    expect(Object.keys(configMap.data)).toEqual(MODULES);
+    for (const file of MODULES) expect(configMap.data[file]).toBe(fs.readFileSync(path.join(PROGRAM_DIR, file), 'utf8'));
     expect(c.volumeMounts).toEqual([{ name: 'program', mountPath: '/opt/pushgateway-cleanup', readOnly: true }]);
     expect(podSpec(cronJob).volumes).toEqual([{ name: 'program', configMap: { name: 'pushgateway-cleanup', defaultMode: 0o444 } }]);
   });
@@ -77,7 +84,7 @@ describe('CleanupCronJob', () => {
     });
     const cronJob = synth(chart).find('CronJob');
     expect(container(cronJob).args).toEqual([
-      '--max-age=1d12h', '--job=a', '--job=team/etl2',
+      '--max-age=1d12h', '--superseded-after=1h', '--job=a', '--job=team/etl2',
       '--exclude-job=keep-me', '--exclude-job=team/etl', '--concurrency=2', '--timeout=30s', '--dry-run',
     ]);
     expect(cronJob.spec).toMatchObject({
@@ -128,6 +135,26 @@ describe('CleanupCronJob', () => {
     expect(env).toContainEqual({ name: 'PUSHGATEWAY_CA_FILE', value: '/etc/pushgateway-ca/ca.crt' });
   });
 
+  it('runs from the folder its ConfigMap is mounted at, modules and declared jobs included', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'chart');
+    chart.addJob({ name: 'nightly', interval: Duration.days(1), maxDuration: Duration.hours(1) });
+    const cronJob = synth(chart);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleanup-mounted-'));
+    try {
+      for (const [file, text] of Object.entries(cronJob.find('ConfigMap', 'pushgateway-cleanup').data as Record<string, string>)) {
+        fs.writeFileSync(path.join(dir, file), text);
+      }
+      const [node, entry] = container(cronJob.find('CronJob')).command;
+      const args = container(cronJob.find('CronJob')).args.map((a: string) => a.replace('/opt/pushgateway-cleanup', dir).replace(/^--url=.*/, '--url=http://127.0.0.1:9'));
+      const result = spawnSync(node === 'node' ? process.execPath : node, [entry.replace('/opt/pushgateway-cleanup', dir), ...args, '--retries=0', '--json'], { encoding: 'utf8' });
+      // Port 9 answers nothing: every module loaded, the declared jobs read, then the read fails.
+      expect(result.status, result.stderr).toBe(3);
+      expect(JSON.parse(result.stdout).errors[0]).toMatch(/^cannot read the Pushgateway: GET http:\/\/127.0.0.1:9\/metrics: /);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('finds its program both from source and from the compiled package', () => {
     expect(CleanupCronJob.programPath()).toBe(path.join(__dirname, '..', 'lib', 'cleanup', 'pushgateway-cleanup.js'));
   });
@@ -136,6 +163,8 @@ describe('CleanupCronJob', () => {
     ['a starting deadline of 9s', { startingDeadline: Duration.seconds(9) }, /invalid startingDeadline "9 seconds": use at least 10 seconds, the CronJob controller's check period/],
     ['a zero max age', { maxAge: Duration.seconds(0) }, /invalid maxAge/],
     ['a max age in fractions of a second', { maxAge: Duration.millis(1500) }, /invalid maxAge ".*": use whole seconds/],
+    ['a zero superseded-after', { supersededAfter: Duration.seconds(0) }, /invalid supersededAfter/],
+    ['a superseded-after in fractions of a second', { supersededAfter: Duration.millis(500) }, /invalid supersededAfter ".*": use whole seconds/],
     ['an invalid name', { name: 'Cleanup' }, /invalid name "Cleanup"/],
     ['a concurrency of 0', { concurrency: 0 }, /invalid concurrency 0: use a whole number from 1 to 64/],
     ['a negative backoff limit', { backoffLimit: -1 }, /invalid backoffLimit -1/],
@@ -203,18 +232,17 @@ describe('BatchMonitoringChart cleanup', () => {
     expect(chart.jobs).toEqual([]);
   });
 
-  it('accepts a job whose interval the max age covers, or that is excluded', () => {
-    const chart = new BatchMonitoringChart(Testing.app(), 'chart', { cleanup: { excludeJobs: ['monthly'] } });
-    chart.addJob({ name: 'weekly', interval: Duration.days(6), maxDuration: Duration.hours(1) });
-    chart.addJob({ name: 'monthly', interval: Duration.days(31), maxDuration: Duration.hours(1) });
-    expect(chart.jobs.map((j) => j.name)).toEqual(['monthly', 'pushgateway-cleanup', 'weekly']);
-    synth(chart);
+  it('accepts weekly and monthly jobs with the defaults, and tells the program every declared job, also one declared later', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'chart');
+    chart.addJob({ name: 'weekly', interval: Duration.days(7), maxDuration: Duration.hours(1) });
+    chart.registry.addJob({ name: 'monthly', interval: Duration.days(31), maxDuration: Duration.hours(1) });
+    const s = synth(chart);
+    expect(container(s.find('CronJob')).args).toContain('--declared-jobs-file=/opt/pushgateway-cleanup/declared-jobs');
+    expect(s.find('ConfigMap', 'pushgateway-cleanup').data['declared-jobs']).toBe('monthly\npushgateway-cleanup\nweekly\n');
   });
 
-  it('fails at synth for a job the cleanup would delete before it is overdue, whoever declared it', () => {
-    const chart = new BatchMonitoringChart(Testing.app(), 'chart');
-    chart.registry.addJob({ name: 'weekly', interval: Duration.days(7), maxDuration: Duration.hours(1) });
-    expect(() => synth(chart))
-      .toThrow(/^chart\/Cleanup: invalid interval of job weekly "7 days": the cleanup deletes groups older than 7 days.*raise cleanup.maxAge, or add the job to cleanup.excludeJobs/);
+  it('passes supersededAfter', () => {
+    const chart = new BatchMonitoringChart(Testing.app(), 'chart', { cleanup: { supersededAfter: Duration.minutes(15) } });
+    expect(container(synth(chart).find('CronJob')).args).toContain('--superseded-after=15m');
   });
 });

@@ -15,19 +15,20 @@ const cleanup = createRequire(import.meta.url)(PROGRAM) as {
   encodeLabel(name: string, value: string): string;
   groupPath(labels: Record<string, string>): string;
   describeGroup(labels: Record<string, string>): string;
+  groupPaths(group: any): string[];
   lastPushTime(group: any): number | undefined;
-  planCleanup(groups: any[], criteria: { maxAgeSeconds: number; jobs?: string[]; excludeJobs?: string[] }, now: number): any;
-  parseGroups(body: string): any[];
+  planCleanup(groups: any[], criteria: {
+    maxAgeSeconds: number; supersededAfterSeconds?: number; jobs?: string[]; excludeJobs?: string[]; declaredJobs?: string[];
+  }, now: number): any;
+  parseSample(text: string): { labels: Record<string, string>; value: number };
+  groupParser(): { write(chunk: string): void; end(): any[] };
+  parseDeclaredJobs(text: string): string[];
   runMetrics(run: { success: boolean; durationSeconds: number; finishedAt: number; deleted: number; retries: number; errors: number }): string;
 };
 
-/** A group as `GET /api/v1/metrics` returns it. */
-function group(labels: Record<string, string>, pushTime?: number, failureTime = 0): any {
-  const family = (value: number) => ({ type: 'GAUGE', metrics: [{ labels: { ...labels, instance: '' }, value: String(value) }] });
-  return {
-    labels,
-    ...(pushTime === undefined ? {} : { push_time_seconds: family(pushTime), push_failure_time_seconds: family(failureTime) }),
-  };
+/** A group as the reading of /metrics returns it. */
+function group(labels: Record<string, string>, pushTime?: number, failureTime = 0, hasResult = false): any {
+  return { labels, hasResult, ...(pushTime === undefined ? {} : { pushTime, failureTime }) };
 }
 
 describe('grouping-key URL encoding', () => {
@@ -93,29 +94,78 @@ describe('age logic', () => {
       group({ job: 'a' }, now - 5000),
       group({ job: 'a', instance: 'x' }, now - 5000),
     ], criteria, now);
-    expect(plan.stale.map((g: any) => cleanup.describeGroup(g.labels))).toEqual(['{job="a",instance="x"}', '{job="a"}', '{job="b"}']);
+    expect(plan.delete.map((g: any) => cleanup.describeGroup(g.labels))).toEqual(['{job="a",instance="x"}', '{job="a"}', '{job="b"}']);
+    expect(plan.delete.every((g: any) => g.reason === 'max-age')).toBe(true);
     expect(plan.fresh.map((g: any) => g.labels.job)).toEqual(['edge', 'fresh']);
-    expect(plan.stale[0].ageSeconds).toBe(5000);
+    expect(plan.delete[0].ageSeconds).toBe(5000);
   });
 
   it('keeps a stale group whose recent push failed', () => {
     const plan = cleanup.planCleanup([group({ job: 'a' }, now - 5000, now - 10)], criteria, now);
-    expect(plan.stale).toEqual([]);
+    expect(plan.delete).toEqual([]);
     expect(plan.fresh).toHaveLength(1);
   });
 
   it('never deletes excluded jobs, or jobs outside --job', () => {
     const groups = [group({ job: 'a' }, 1), group({ job: 'b' }, 1), group({ job: 'c' }, 1)];
-    expect(cleanup.planCleanup(groups, { ...criteria, excludeJobs: ['b'] }, now).stale.map((g: any) => g.labels.job)).toEqual(['a', 'c']);
+    expect(cleanup.planCleanup(groups, { ...criteria, excludeJobs: ['b'] }, now).delete.map((g: any) => g.labels.job)).toEqual(['a', 'c']);
     const only = cleanup.planCleanup(groups, { ...criteria, jobs: ['b', 'c'], excludeJobs: ['c'] }, now);
-    expect(only.stale.map((g: any) => g.labels.job)).toEqual(['b']);
+    expect(only.delete.map((g: any) => g.labels.job)).toEqual(['b']);
     expect(only.excluded).toHaveLength(2);
   });
 
   it('never deletes a group it cannot date', () => {
     const plan = cleanup.planCleanup([group({ job: 'a' })], criteria, now);
-    expect(plan.stale).toEqual([]);
+    expect(plan.delete).toEqual([]);
     expect(plan.undated).toHaveLength(1);
+  });
+});
+
+describe('declared jobs', () => {
+  const now = 10_000_000;
+  const criteria = { maxAgeSeconds: 100, supersededAfterSeconds: 60, declaredJobs: ['weekly', 'per-run', 'multi'] };
+  const keys = (groups: any[]) => groups.map((g: any) => cleanup.describeGroup(g.labels)).sort();
+
+  it('keeps the only group of a declared job whatever its age; an undeclared one goes by age', () => {
+    const plan = cleanup.planCleanup([group({ job: 'weekly' }, now - 30 * 86_400, 0, true), group({ job: 'other' }, now - 30 * 86_400)], criteria, now);
+    expect(keys(plan.newest)).toEqual(['{job="weekly"}']);
+    expect(keys(plan.delete)).toEqual(['{job="other"}']);
+  });
+
+  it('deletes superseded per-run groups past the margin, keeps the newest and the newest with a result', () => {
+    const plan = cleanup.planCleanup([
+      group({ job: 'per-run', job_id: 'r1' }, now - 5000, 0, true),
+      group({ job: 'per-run', job_id: 'r2' }, now - 4000, 0, true),
+      // The newest result: kept while r4, a run still going (start push only), is newer.
+      group({ job: 'per-run', job_id: 'r3' }, now - 3000, 0, true),
+      group({ job: 'per-run', job_id: 'r4' }, now - 2000, 0, false),
+    ], criteria, now);
+    expect(keys(plan.delete)).toEqual(['{job="per-run",job_id="r1"}', '{job="per-run",job_id="r2"}']);
+    expect(plan.delete.every((g: any) => g.reason === 'superseded')).toBe(true);
+    expect(keys(plan.newest)).toEqual(['{job="per-run",job_id="r3"}', '{job="per-run",job_id="r4"}']);
+  });
+
+  it('keeps a superseded group younger than the margin', () => {
+    const plan = cleanup.planCleanup([
+      group({ job: 'per-run', job_id: 'r1' }, now - 30, 0, true),
+      group({ job: 'per-run', job_id: 'r2' }, now - 10, 0, true),
+    ], criteria, now);
+    expect(plan.delete).toEqual([]);
+    expect(keys(plan.fresh)).toEqual(['{job="per-run",job_id="r1"}']);
+  });
+
+  it('judges the newest group per batch_container', () => {
+    const plan = cleanup.planCleanup([
+      group({ job: 'multi', batch_container: 'a', job_id: 'r1' }, now - 5000, 0, true),
+      group({ job: 'multi', batch_container: 'a', job_id: 'r2' }, now - 4000, 0, true),
+      group({ job: 'multi', batch_container: 'b', job_id: 'r1' }, now - 9000, 0, true),
+    ], criteria, now);
+    expect(keys(plan.delete)).toEqual(['{job="multi",batch_container="a",job_id="r1"}']);
+    expect(keys(plan.newest)).toEqual(['{job="multi",batch_container="a",job_id="r2"}', '{job="multi",batch_container="b",job_id="r1"}']);
+  });
+
+  it('reads a declared-jobs file: one name a line, blank lines skipped', () => {
+    expect(cleanup.parseDeclaredJobs('a\n\n  b \nteam/etl\n')).toEqual(['a', 'b', 'team/etl']);
   });
 });
 
@@ -144,7 +194,7 @@ describe('arguments and environment', () => {
   it('reads flags, with defaults for the rest', () => {
     expect(cleanup.parseArgs(required)).toEqual({
       urls: ['http://pg:9091'], maxAge: 604_800_000, dryRun: false, jobs: [], excludeJobs: [], json: false,
-      concurrency: 4, timeout: 10_000, retries: 3, relistAfter: 30_000, pushMetrics: false,
+      concurrency: 4, timeout: 10_000, retries: 3, relistAfter: 5_000, pushMetrics: false, declaredJobs: [], supersededAfter: 3_600_000,
     });
   });
 
@@ -153,11 +203,13 @@ describe('arguments and environment', () => {
       PUSHGATEWAY_URL: 'https://pg.example.com/prefix/', CLEANUP_MAX_AGE: '36h', CLEANUP_DRY_RUN: 'true',
       CLEANUP_JOBS: 'a, b', CLEANUP_EXCLUDE_JOBS: 'c', CLEANUP_JSON: '1', CLEANUP_CONCURRENCY: '8', CLEANUP_TIMEOUT: '3s',
       CLEANUP_RETRIES: '0', CLEANUP_RELIST_AFTER: '1m', PUSHGATEWAY_CA_FILE: '/etc/ca.crt', PUSHGATEWAY_USERNAME: 'u',
-      PUSHGATEWAY_PASSWORD: 'p', CLEANUP_PUSH_METRICS: 'yes',
+      PUSHGATEWAY_PASSWORD: 'p', CLEANUP_PUSH_METRICS: 'yes', CLEANUP_DECLARED_JOBS: 'd1,d2', CLEANUP_DECLARED_JOBS_FILE: '/etc/jobs',
+      CLEANUP_SUPERSEDED_AFTER: '10m',
     });
     expect(options).toEqual({
       urls: ['https://pg.example.com/prefix'], maxAge: 129_600_000, dryRun: true, jobs: ['a', 'b'], excludeJobs: ['c'], json: true,
       concurrency: 8, timeout: 3000, retries: 0, relistAfter: 60_000, caFile: '/etc/ca.crt', username: 'u', password: 'p', pushMetrics: true,
+      declaredJobs: ['d1', 'd2'], declaredJobsFile: '/etc/jobs', supersededAfter: 600_000,
     });
   });
 
@@ -222,18 +274,54 @@ describe('arguments and environment', () => {
   });
 });
 
-describe('answers of GET /api/v1/metrics', () => {
-  it('returns the groups of a well-formed answer', () => {
-    expect(cleanup.parseGroups(JSON.stringify({ status: 'success', data: [group({ job: 'a' }, 1)] }))).toHaveLength(1);
+describe('reading /metrics', () => {
+  // As the Pushgateway writes it, cut into chunks at awkward places.
+  const body = [
+    '# HELP batch_job_success 1 if the last run succeeded',
+    '# TYPE batch_job_success gauge',
+    'batch_job_success{instance="",job="a"} 1',
+    'batch_job_success{extra="x",instance="h",job="b",job_id="r1"} 0',
+    'pushgateway_build_info{version="1.11.2"} 1',
+    'push_failure_time_seconds{instance="",job="a"} 0',
+    'push_failure_time_seconds{instance="h",job="b",job_id="r1"} 0',
+    'push_failure_time_seconds{instance="",job="c",path="/var/\\"x\\"\\\\n"} 0',
+    'push_time_seconds{instance="",job="a"} 1.7e+09',
+    'push_time_seconds{instance="h",job="b",job_id="r1"} 1.8e+09',
+    'push_time_seconds{instance="",job="c",path="/var/\\"x\\"\\\\n"} 1.9e+09',
+  ].join('\n');
+
+  it('keeps one record per group from the push time lines, in any chunking', () => {
+    for (const size of [1, 7, 64, body.length]) {
+      const parser = cleanup.groupParser();
+      for (let i = 0; i < body.length; i += size) parser.write(body.slice(i, i + size));
+      const groups = parser.end();
+      expect(groups).toEqual([
+        { labels: { job: 'a' }, pushTime: 1.7e9, failureTime: 0, hasResult: true, emptyInstance: true },
+        { labels: { instance: 'h', job: 'b', job_id: 'r1' }, pushTime: 1.8e9, failureTime: 0, hasResult: true },
+        { labels: { job: 'c', path: '/var/"x"\\n' }, pushTime: 1.9e9, failureTime: 0, hasResult: false, emptyInstance: true },
+      ]);
+    }
+  });
+
+  it('deletes a group shown with an empty instance in both forms of its key', () => {
+    expect(cleanup.groupPaths({ labels: { job: 'a' }, emptyInstance: true })).toEqual(['/metrics/job/a', '/metrics/job/a/instance@base64/=']);
+    expect(cleanup.groupPaths({ labels: { job: 'a', instance: 'h' } })).toEqual(['/metrics/job/a/instance/h']);
+  });
+
+  it('reads a quoted label name', () => {
+    expect(cleanup.parseSample('{"a.b"="x",job="j"} 2')).toEqual({ labels: { 'a.b': 'x', job: 'j' }, value: 2 });
   });
 
   it.each([
-    ['not JSON', '<html>', /not JSON/],
-    ['an error status', JSON.stringify({ status: 'error', error: 'boom' }), /status is "error", not "success": boom/],
-    ['no data', JSON.stringify({ status: 'success' }), /no "data" list/],
-    ['a group without job', JSON.stringify({ status: 'success', data: [{ labels: {} }] }), /a group has no "labels" with a "job"/],
-  ])('fails for %s', (_what, body, message) => {
-    expect(() => cleanup.parseGroups(body)).toThrow(message);
+    ['a web page', '<html>not the Pushgateway</html>', /no pushgateway_build_info: is the URL the Pushgateway's base URL/],
+    ['a malformed line', 'pushgateway_build_info 1\npush_time_seconds{job="a" 1', /cannot read the line/],
+    ['a group without job', 'pushgateway_build_info 1\npush_time_seconds{instance=""} 1', /a group has no job label/],
+  ])('fails for %s', (_what, text, message) => {
+    const parser = cleanup.groupParser();
+    expect(() => {
+      parser.write(text);
+      parser.end();
+    }).toThrow(message);
   });
 });
 

@@ -60,6 +60,10 @@ describe('the names contract (lib/names.ts)', () => {
     expect(WRAPPER).toContain(`path_label ${BATCH_CONTAINER_LABEL} "$${PUSHER_ENV.container}"`);
   });
 
+  test('the cleanup judges a declared job\'s newest group per the container label the wrapper pushes with', () => {
+    expect(CLEANUP).toContain(`'${BATCH_CONTAINER_LABEL}'`);
+  });
+
   test('the cleanup pushes its own metrics as the job the CleanupCronJob declares', () => {
     expect(CLEANUP).toContain(`'${CLEANUP_JOB_NAME}'`);
   });

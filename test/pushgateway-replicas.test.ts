@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Chart, Cron, Duration, Size, Testing } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { BatchMonitoringChart, MonitoredCronJob, Pushgateway, PushgatewayPeer, PushgatewayVolumeAccessMode } from '../lib';
+import { BatchMonitoringChart, IngressController, MonitoredCronJob, Pushgateway, PushgatewayPeer, PushgatewayVolumeAccessMode } from '../lib';
 import { restrictedViolations } from './helpers/pod-security';
 import { synth, Synthesized } from './helpers/synth';
 
@@ -157,9 +157,10 @@ describe('Pushgateway replicas: options', () => {
       replicas: 2,
       routePrefix: '/pushgateway',
       webConfig: { secretName: 'web', tlsSecretName: 'tls', clientSecretName: 'client' },
-      ingress: { host: 'push.example.com', controllerPeers: [PushgatewayPeer.allPodsInNamespace('ingress-nginx')] },
+      ingress: { host: 'push.example.com', controllerPeers: [PushgatewayPeer.allPodsInNamespace('ingress-nginx')], controller: IngressController.INGRESS_NGINX },
     });
     const s = synth(c);
+    expect(s.find('Ingress').metadata.annotations).toEqual({ 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' });
     expect(pgw.replicaUrls).toEqual([
       'https://pushgateway-0.pushgateway-headless.monitoring.svc:9091/pushgateway',
       'https://pushgateway-1.pushgateway-headless.monitoring.svc:9091/pushgateway',

@@ -1,8 +1,8 @@
-import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing, Yaml } from 'cdk8s';
 import { Cpu, ImagePullPolicy, k8s, ServiceType } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { describe, expect, test } from 'vitest';
-import { KubePrometheusFlavour, Pushgateway, PushgatewayCaCertificate, PushgatewayPeer } from '../lib';
+import { IngressController, KubePrometheusFlavour, Pushgateway, PushgatewayCaCertificate, PushgatewayPeer, PushgatewayProps } from '../lib';
 import { ServiceMonitorSpecEndpointsMetricRelabelingsAction } from '../imports/monitoring.coreos.com';
 import { synth } from './helpers/synth';
 
@@ -75,8 +75,9 @@ describe('Pushgateway defaults', () => {
     });
   });
 
-  test('resources: requests 50m/50Mi, limits 200m/200Mi', () => {
-    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '50Mi' }, limits: { cpu: '200m', memory: '200Mi' } });
+  test('resources: requests 50m/128Mi, limits 1 CPU/384Mi (docs/benchmarks.md), GOMEMLIMIT at 90 % of the memory limit', () => {
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '1000m', memory: '384Mi' } });
+    expect(container.env).toEqual([{ name: 'GOMEMLIMIT', value: '345MiB' }]);
   });
 
   test('Service: ClusterIP port 9091 named http, targeting the named container port', () => {
@@ -179,6 +180,18 @@ describe('Pushgateway options', () => {
     expect(s.find('Deployment').metadata.labels['app.kubernetes.io/version']).toBe('1.11.2');
     expect(pod.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux', 'node-role.kubernetes.io/infra': 'true' });
     expect(s.find('Deployment').spec.selector.matchLabels).not.toHaveProperty('team');
+    expect(container.env).toEqual([{ name: 'GOMAXPROCS', value: '1' }, { name: 'GOMEMLIMIT', value: '460MiB' }, { name: 'TZ', value: 'UTC' }]);
+  });
+
+  test('GOMEMLIMIT: from env when given there, none without a memory limit', () => {
+    const env = (props: PushgatewayProps) => {
+      const c = chart();
+      new Pushgateway(c, 'Pushgateway', props);
+      return synth(c).find('Deployment').spec.template.spec.containers[0].env;
+    };
+    expect(env({ env: { GOMEMLIMIT: '100MiB' } })).toEqual([{ name: 'GOMEMLIMIT', value: '100MiB' }]);
+    expect(env({ resources: { memory: { request: Size.mebibytes(64) } } })).toBeUndefined();
+    expect(env({ resources: { memory: { limit: Size.gibibytes(1.5) } } })).toEqual([{ name: 'GOMEMLIMIT', value: '1382MiB' }]);
   });
 
   test('persistence off: no claim, no flag, rolling updates', () => {
@@ -361,6 +374,56 @@ describe('Pushgateway Ingress', () => {
   test('fails with an invalid host', () => {
     expect(() => new Pushgateway(chart(), 'Pushgateway', { networkPolicy: false, ingress: { host: 'https://metrics.example.com', allowUnauthenticatedIngress: true } }))
       .toThrow(/invalid ingress.host "https:\/\/metrics.example.com": use a DNS host name/);
+  });
+
+  describe('in front of a Pushgateway that serves HTTPS', () => {
+    const TLS = { secretName: 'web', tlsSecretName: 'pushgateway-tls' };
+    const withController = (controller?: IngressController, annotations?: Record<string, string>) => {
+      const c = chart();
+      new Pushgateway(c, 'Pushgateway', {
+        webConfig: TLS,
+        ingress: { host: 'metrics.example.com', controllerPeers: [PushgatewayPeer.allPodsInNamespace('ingress')], controller, annotations },
+      });
+      return synth(c);
+    };
+
+    test('ingress-nginx speaks HTTPS to it: backend-protocol on the Ingress (snapshot)', async () => {
+      const s = withController(IngressController.INGRESS_NGINX, { 'cert-manager.io/cluster-issuer': 'letsencrypt' });
+      await expect(Yaml.stringify(s.find('Ingress'), s.find('Service', 'pushgateway'))).toMatchFileSnapshot('__snapshots__/pushgateway-ingress-tls.k8s.yaml');
+      expect(s.find('Ingress').metadata.annotations).toEqual({
+        'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS', 'cert-manager.io/cluster-issuer': 'letsencrypt',
+      });
+      expect(s.find('Service', 'pushgateway').metadata.annotations).toBeUndefined();
+    });
+
+    test('Traefik: serversscheme https on the Service, where Traefik reads it', () => {
+      const s = withController(IngressController.TRAEFIK);
+      expect(s.find('Service', 'pushgateway').metadata.annotations).toEqual({ 'traefik.ingress.kubernetes.io/service.serversscheme': 'https' });
+      expect(s.find('Ingress').metadata.annotations).toBeUndefined();
+    });
+
+    test('HAProxy: server-ssl on the Ingress; another controller: its own annotations', () => {
+      expect(withController(IngressController.HAPROXY).find('Ingress').metadata.annotations).toEqual({ 'haproxy.org/server-ssl': 'true' });
+      const custom = withController(IngressController.custom('contour', { serviceAnnotations: { 'projectcontour.io/upstream-protocol.tls': 'http' } }));
+      expect(custom.find('Service', 'pushgateway').metadata.annotations).toEqual({ 'projectcontour.io/upstream-protocol.tls': 'http' });
+    });
+
+    test('accepts the annotation given by hand; a controller adds nothing to a plain-HTTP Pushgateway', () => {
+      const byHand = withController(undefined, { 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' });
+      expect(byHand.find('Ingress').metadata.annotations).toEqual({ 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' });
+      const c = chart();
+      new Pushgateway(c, 'Pushgateway', { ingress: { host: 'm.example.com', controllerPeers: [PushgatewayPeer.allPodsInNamespace('i')], controller: IngressController.TRAEFIK } });
+      expect(synth(c).find('Ingress').metadata.annotations).toBeUndefined();
+      expect(synth(c).find('Service', 'pushgateway').metadata.annotations).toBeUndefined();
+    });
+
+    test('fails without a controller, naming the fix', () => {
+      expect(() => withController()).toThrow(/invalid ingress.controller null: the Pushgateway serves HTTPS .* set ingress.controller to IngressController.INGRESS_NGINX, IngressController.TRAEFIK or IngressController.HAPROXY/);
+    });
+
+    test('fails with a custom controller without annotations', () => {
+      expect(() => withController(IngressController.custom('mine', {}))).toThrow(/invalid ingress.controller "mine": give the annotations/);
+    });
   });
 });
 

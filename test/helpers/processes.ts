@@ -21,12 +21,13 @@ export function freePort(): Promise<number> {
 export interface RunningProcess {
   readonly pid: number;
   readonly output: () => string;
-  /** Sends `signal` (SIGTERM: a graceful stop) to this PID and waits for it to exit. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends `signal` (SIGTERM: a graceful stop) to this PID and waits for it to exit, SIGKILL after `killAfterMs`. */
+  stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<void>;
 }
 
-export function startProcess(command: string, args: string[], options: { cwd?: string } = {}): RunningProcess {
-  const child: ChildProcess = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess(command: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): RunningProcess {
+  const env = options.env ? { ...process.env, ...options.env } : undefined;
+  const child: ChildProcess = spawn(command, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => { output += d; });
   child.stderr!.on('data', (d) => { output += d; });
@@ -34,10 +35,10 @@ export function startProcess(command: string, args: string[], options: { cwd?: s
   return {
     pid: child.pid!,
     output: () => output,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+    async stop(signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 20_000) {
       if (child.exitCode === null && child.signalCode === null) {
         process.kill(child.pid!, signal);
-        const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, 'SIGKILL'), 20_000);
+        const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, 'SIGKILL'), killAfterMs);
         await exited;
         clearTimeout(timer);
       }
@@ -65,15 +66,16 @@ export async function waitForHttp(url: string, proc: RunningProcess, timeoutMs =
 /**
  * Starts Debian's prometheus-pushgateway on 127.0.0.1 with a free port. `args` are the flags the
  * construct synthesized; the listen address is replaced so the test never binds another address
- * (`port` restarts one on the port it had).
+ * (`port` restarts one on the port it had); `env` adds environment variables (e.g. the GOMEMLIMIT
+ * the construct sets).
  */
-export async function startPushgateway(binary: string, args: string[] = [], port?: number): Promise<RunningProcess & { url: string; port: number }> {
+export async function startPushgateway(binary: string, args: string[] = [], port?: number, env?: Record<string, string>): Promise<RunningProcess & { url: string; port: number }> {
   port ??= await freePort();
   const flags = [...args.filter((a) => !a.startsWith('--web.listen-address')), `--web.listen-address=127.0.0.1:${port}`];
   // Debian's build defaults --persistence.file to a shared /var/lib/prometheus/pushgateway.data;
   // an empty value restores upstream's default (memory only), so tests never share state.
   if (!flags.some((a) => a.startsWith('--persistence.file'))) flags.push('--persistence.file=');
-  const proc = startProcess(binary, flags);
+  const proc = startProcess(binary, flags, { env });
   const prefix = flags.find((a) => a.startsWith('--web.route-prefix='))?.split('=')[1] ?? '';
   const url = `http://127.0.0.1:${port}${prefix}`;
   await waitForHttp(`${url}/-/ready`, proc);

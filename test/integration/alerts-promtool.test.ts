@@ -206,7 +206,7 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
 
   it('promtool check rules accepts the synthesized groups', () => {
     // 5 jobs x 5 declaration records, 4 CronJob records, 4 Pushgateway alerts (with replicas), 5 job records and 4 job alerts.
-    expect(run(['check', 'rules', 'rules.yml'])).toContain('SUCCESS: 42 rules found');
+    expect(run(['check', 'rules', 'rules.yml'])).toContain('SUCCESS: 43 rules found');
   });
 
   it('promtool check rules accepts the PrometheusRule committed in dist/', () => {
@@ -215,7 +215,7 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
     writeFileSync(join(dir, 'dist-rules.yml'), stringify({ groups }));
     // 4 jobs (3 examples + the cleanup) x 5 declaration records, the MonitoredCronJob's CronJob record, 3 Pushgateway alerts,
     // 5 job records and 4 job alerts
-    expect(run(['check', 'rules', 'dist-rules.yml'])).toContain('SUCCESS: 33 rules found');
+    expect(run(['check', 'rules', 'dist-rules.yml'])).toContain('SUCCESS: 34 rules found');
   });
 
   it('is silent on healthy data over a day and more', () => {
@@ -595,6 +595,54 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
         // hourly-export: over the threshold from minute 135 on, firing after its 5m `for`.
         { eval_time: '139m', alertname: 'BatchCronJobNoRecentSuccess', exp_alerts: [described('nightly-report', '2h 19m 0s')] },
         { eval_time: '145m', alertname: 'BatchCronJobNoRecentSuccess', exp_alerts: [described('hourly-export', '1h 25m 0s'), described('nightly-report', '2h 25m 0s')] },
+      ],
+    });
+  });
+
+  it('PushgatewayNearCapacity fires past 80 % of the memory limit, per pod, and not for a few groups', () => {
+    const minutes = 40;
+    const pods: Pod[] = [{ name: 'pushgateway-0', from: 0 }, { name: 'pushgateway-1', from: 0 }];
+    const mib = 2 ** 20;
+    // pushgateway-0: 100 groups, 100 MiB; pushgateway-1: 100 groups, its memory going from 200 to
+    // 330 MiB of a 384 Mi limit at minute 20 (86 %). The groups share (count against 10,000) is
+    // the same expression; the thousands of series it takes to cross it are more than promtool's
+    // sample limit lets the other rules read.
+    const groups = (pod: Pod, count: number, from: number) => Array.from({ length: count }, (_, i) => ({
+      series: seriesName('push_time_seconds', { job: `run-${i}`, instance: '', ...targetLabels(pod) }),
+      values: values(minutes, pod, (m) => (m < from ? undefined : 1000)),
+    }));
+    const own = (pod: Pod, metric: string, v: (m: number) => number) => ({
+      series: seriesName(metric, { job: 'pushgateway', instance: '10.0.0.1:9091', ...targetLabels(pod) }), values: values(minutes, pod, v),
+    });
+    const limit = (pod: Pod) => ({
+      series: seriesName('kube_pod_container_resource_limits', {
+        job: 'kube-state-metrics', instance: '10.0.0.9:8443', namespace: NS, pod: pod.name, container: 'pushgateway', resource: 'memory', unit: 'byte',
+      }),
+      values: `${384 * mib}+0x${minutes}`,
+    });
+    const near = (pod: string, share: string) => ({
+      exp_labels: { namespace: NS, pod, severity: 'warning' },
+      exp_annotations: {
+        summary: 'Pushgateway monitoring/pushgateway is near its capacity',
+        description: `Pushgateway pod ${pod} of monitoring/pushgateway is at ${share} of its capacity (the larger of: groups held against 10,000, `
+          + 'resident memory against its container\'s memory limit). Pushes and scrapes slow down as groups pile up, and past the memory limit it is killed: '
+          + 'let the cleanup reclaim groups, or give it more memory and CPU.',
+        runbook_url: `${RUNBOOKS}#pushgatewaynearcapacity`,
+      },
+    });
+    promtoolTest('near-capacity', {
+      input_series: [
+        ...groups(pods[0], 100, 0),
+        ...groups(pods[1], 100, 0),
+        own(pods[0], 'process_resident_memory_bytes', () => 100 * mib),
+        own(pods[1], 'process_resident_memory_bytes', (m) => (m < 20 ? 200 : 330) * mib),
+        limit(pods[0]),
+        limit(pods[1]),
+      ],
+      alert_rule_test: [
+        { eval_time: '19m', alertname: 'PushgatewayNearCapacity', exp_alerts: [] },
+        { eval_time: '34m', alertname: 'PushgatewayNearCapacity', exp_alerts: [] },
+        { eval_time: '36m', alertname: 'PushgatewayNearCapacity', exp_alerts: [near('pushgateway-1', '85.94%')] },
       ],
     });
   });

@@ -121,7 +121,7 @@ describe.skipIf(!binary)('pushgateway-cleanup against the real Pushgateway', () 
     expect(lines.filter((l) => l.startsWith('deleted '))).toHaveLength(OLD.length);
     expect(lines.some((l) => l.startsWith('deleted {job="old-empty",first="",second="foo"} (last push '))).toBe(true);
     expect(lines.some((l) => l.startsWith('deleted {job="team/etl"} (last push '))).toBe(true);
-    expect(lines.at(-1)).toMatch(new RegExp(`${OLD.length} deleted, 0 failed; kept ${FRESH.length} fresh, 1 excluded, 0 undated$`));
+    expect(lines.at(-1)).toMatch(new RegExp(`${OLD.length} deleted, 0 failed; kept ${FRESH.length} fresh, 0 newest of declared jobs, 1 excluded, 0 undated$`));
 
     const left = await groups(pgw.url);
     expect(left).toEqual([...OLD_EXCLUDED, ...FRESH].map(([, key]) => key).concat('job=pushgateway-cleanup').sort());
@@ -154,7 +154,7 @@ describe.skipIf(!binary)('pushgateway-cleanup with an expiring listing', () => {
   it('lists again when the listing gets old, still deletes every stale group, and never a fresh one', async () => {
     const result = await runCleanup(['--url', pgw.url, '--max-age', '2s', '--now', now, '--relist-after', '1ms', '--concurrency', '2']);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/20 deleted, 0 failed; kept 1 fresh, 0 excluded, 0 undated; listed again \d+ time\(s\)$/m);
+    expect(result.stdout).toMatch(/20 deleted, 0 failed; kept 1 fresh, 0 newest of declared jobs, 0 excluded, 0 undated; read again \d+ time\(s\)$/m);
     expect(await groups(pgw.url)).toEqual(['job=per-run,job_id=run-fresh']);
   });
 });
@@ -192,7 +192,7 @@ describe.skipIf(!binary)('pushgateway-cleanup with basic auth', () => {
   it('exits 3 with a wrong password, naming the URL and the cause', async () => {
     const result = await runCleanup(['--url', pgw.url, '--max-age', '1s'], { PUSHGATEWAY_USERNAME: 'cleanup', PUSHGATEWAY_PASSWORD: 'wrong' });
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain(`cannot read the Pushgateway: GET ${pgw.url}/api/v1/metrics: HTTP 401`);
+    expect(result.stderr).toContain(`cannot read the Pushgateway: GET ${pgw.url}/metrics: HTTP 401`);
     expect(result.stderr).toContain('check PUSHGATEWAY_USERNAME and PUSHGATEWAY_PASSWORD');
   });
 
@@ -218,6 +218,20 @@ describe.skipIf(!binary)('pushgateway-cleanup when the Pushgateway fails', () =>
     proxy = http.createServer((req, res) => {
       if (req.url!.startsWith('/html/')) {
         res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not the API</html>');
+        return;
+      }
+      // /slow/metrics: the Pushgateway's answer in 8 pieces, 300 ms apart; /stall/metrics: headers, then nothing.
+      if (req.url === '/slow/metrics' || req.url === '/stall/metrics') {
+        fetch(`${pgw.url}/metrics`).then((r) => r.text()).then(async (text) => {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+          if (req.url === '/stall/metrics') return;
+          const size = Math.ceil(text.length / 8);
+          for (let i = 0; i < text.length; i += size) {
+            res.write(text.slice(i, i + size));
+            await sleep(300);
+          }
+          res.end();
+        });
         return;
       }
       if (req.method === 'DELETE') {
@@ -268,10 +282,18 @@ describe.skipIf(!binary)('pushgateway-cleanup when the Pushgateway fails', () =>
     expect(metrics).not.toContain('batch_job_last_success_timestamp_seconds');
   });
 
+  it('reads an answer that streams for longer than --timeout, and fails one that stalls for longer', async () => {
+    const slow = await runCleanup(['--url', `${proxyUrl}/slow`, '--max-age', '7d', '--timeout', '1s', '--retries', '0', '--dry-run']);
+    expect(slow.code, slow.stderr).toBe(0);
+    const stalled = await runCleanup(['--url', `${proxyUrl}/stall`, '--max-age', '7d', '--timeout', '1s', '--retries', '0', '--dry-run']);
+    expect(stalled.code).toBe(3);
+    expect(stalled.stderr).toContain(`GET ${proxyUrl}/stall/metrics: nothing received for 1000 ms (--timeout)`);
+  });
+
   it('exits 3 on an answer that is not the API', async () => {
     const result = await runCleanup(['--url', `${proxyUrl}/html`, '--max-age', '1s']);
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain(`GET ${proxyUrl}/html/api/v1/metrics: the answer is not JSON`);
+    expect(result.stderr).toContain(`GET ${proxyUrl}/html/metrics: the answer has no pushgateway_build_info`);
   });
 
   it('exits 3 when the Pushgateway is stopped, naming the URL and the cause', async () => {
@@ -279,7 +301,7 @@ describe.skipIf(!binary)('pushgateway-cleanup when the Pushgateway fails', () =>
     await stopped.stop();
     const result = await runCleanup(['--url', stopped.url, '--max-age', '1s', '--retries', '1']);
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain(`cannot read the Pushgateway: GET ${stopped.url}/api/v1/metrics: connect ECONNREFUSED`);
+    expect(result.stderr).toContain(`cannot read the Pushgateway: GET ${stopped.url}/metrics: connect ECONNREFUSED`);
     expect(result.stdout).toContain('nothing deleted');
   });
 });
@@ -314,11 +336,11 @@ describe.skipIf(!binary)('pushgateway-cleanup on several replicas', () => {
   it('cleans the replica that answers, names the one that is down, exits 1, pushes its metrics where it can', async () => {
     const result = await runCleanup(['--max-age', '1s', '--now', now, '--retries', '1', '--push-metrics'], { PUSHGATEWAY_URLS: `${down.url},${a.url}` });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`pushgateway-cleanup: ${down.url}: cannot read the Pushgateway: GET ${down.url}/api/v1/metrics: connect ECONNREFUSED`);
+    expect(result.stderr).toContain(`pushgateway-cleanup: ${down.url}: cannot read the Pushgateway: GET ${down.url}/metrics: connect ECONNREFUSED`);
     expect(result.stderr).toContain(`pushgateway-cleanup: ${down.url}: cannot push the run's metrics`);
     expect(result.stdout).toContain(`${a.url}: deleted {job="old-a"}`);
     expect(result.stdout).toContain(`nothing deleted: the Pushgateway at ${down.url} could not be read`);
-    expect(result.stdout).toContain(`pushgateway-cleanup: ${a.url}: 3 groups listed, 2 older than 1s: 2 deleted, 0 failed;`);
+    expect(result.stdout).toContain(`pushgateway-cleanup: ${a.url}: 3 groups listed, 2 older than 1s, 0 superseded: 2 deleted, 0 failed;`);
     expect(await groups(a.url)).toEqual(['job=fresh', 'job=pushgateway-cleanup']);
     // B was not asked: its groups are untouched.
     expect(await groups(b.url)).toEqual(['job=fresh', 'job=old-b', 'job=old-shared']);
