@@ -169,7 +169,7 @@ const CASES: BadInput[] = [
   { name: 'with an Ingress the NetworkPolicy would block', build: () => pushgateway({ ingress: { host: 'push.example.com' } }),
     path: 'test/Pushgateway', field: 'ingress.controllerPeers', value: null, fix: /name the ingress controller pods .* or set networkPolicy: false/ },
   { name: 'with an Ingress in front of HTTPS and no controller told so',
-    build: () => pushgateway({ webConfig: { secretName: 'web', tlsSecretName: 'tls' }, ingress: { host: 'push.example.com', controllerPeers: [PushgatewayPeer.allPodsInNamespace('ingress-nginx')] } }),
+    build: () => pushgateway({ webConfig: { secretName: 'web', tlsSecretName: 'tls', clientSecretName: 'client' }, ingress: { host: 'push.example.com', controllerPeers: [PushgatewayPeer.allPodsInNamespace('ingress-nginx')] } }),
     path: 'test/Pushgateway', field: 'ingress.controller', value: null, fix: /set ingress.controller to IngressController.INGRESS_NGINX/ },
   { name: 'with an existing claim name that is not a DNS name', build: () => pushgateway({ persistenceExistingClaim: 'Data Claim' }),
     path: 'test/Pushgateway', field: 'persistenceExistingClaim', value: 'Data Claim', fix: DNS_FIX },

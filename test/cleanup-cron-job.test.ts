@@ -145,8 +145,8 @@ describe('CleanupCronJob', () => {
         fs.writeFileSync(path.join(dir, file), text);
       }
       const [node, entry] = container(cronJob.find('CronJob')).command;
-      const args = container(cronJob.find('CronJob')).args.map((a: string) => a.replace('/opt/pushgateway-cleanup', dir).replace(/^--url=.*/, '--url=http://127.0.0.1:9'));
-      const result = spawnSync(node === 'node' ? process.execPath : node, [entry.replace('/opt/pushgateway-cleanup', dir), ...args, '--retries=0', '--json'], { encoding: 'utf8' });
+      const args = container(cronJob.find('CronJob')).args.map((a: string) => a.replace('/opt/pushgateway-cleanup', dir));
+      const result = spawnSync(node === 'node' ? process.execPath : node, [entry.replace('/opt/pushgateway-cleanup', dir), ...args, '--url=http://127.0.0.1:9', '--retries=0', '--json'], { encoding: 'utf8' });
       // Port 9 answers nothing: every module loaded, the declared jobs read, then the read fails.
       expect(result.status, result.stderr).toBe(3);
       expect(JSON.parse(result.stdout).errors[0]).toMatch(/^cannot read the Pushgateway: GET http:\/\/127.0.0.1:9\/metrics: /);

@@ -377,7 +377,7 @@ describe('Pushgateway Ingress', () => {
   });
 
   describe('in front of a Pushgateway that serves HTTPS', () => {
-    const TLS = { secretName: 'web', tlsSecretName: 'pushgateway-tls' };
+    const TLS = { secretName: 'web', tlsSecretName: 'pushgateway-tls', clientSecretName: 'client' };
     const withController = (controller?: IngressController, annotations?: Record<string, string>) => {
       const c = chart();
       new Pushgateway(c, 'Pushgateway', {
@@ -412,7 +412,10 @@ describe('Pushgateway Ingress', () => {
       const byHand = withController(undefined, { 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' });
       expect(byHand.find('Ingress').metadata.annotations).toEqual({ 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' });
       const c = chart();
-      new Pushgateway(c, 'Pushgateway', { ingress: { host: 'm.example.com', controllerPeers: [PushgatewayPeer.allPodsInNamespace('i')], controller: IngressController.TRAEFIK } });
+      new Pushgateway(c, 'Pushgateway', {
+        webConfig: { secretName: 'web', clientSecretName: 'client' },
+        ingress: { host: 'm.example.com', controllerPeers: [PushgatewayPeer.allPodsInNamespace('i')], controller: IngressController.TRAEFIK },
+      });
       expect(synth(c).find('Ingress').metadata.annotations).toBeUndefined();
       expect(synth(c).find('Service', 'pushgateway').metadata.annotations).toBeUndefined();
     });
