@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run package`: the packages for the other jsii languages. Builds the library (jsii), lets
+// `npm run package [-- --no-build]`: the packages for the other jsii languages. Builds the library (jsii), lets
 // jsii-pacmak generate the Python, Java, .NET and Go sources into build/packages/<language>, and
 // builds the Python sdist and wheel into build/dist/python.
 //
@@ -49,7 +49,9 @@ function main() {
     console.error(`package: ${problem}`);
     process.exit(1);
   }
-  run('npm', ['run', '-s', 'build']);
+  // --no-build: the caller has just run `npm run build` (CI's step before this one, the packaging
+  // test's `npm pack`); jsii would only do it again.
+  if (!process.argv.includes('--no-build')) run('npm', ['run', '-s', 'build']);
   fs.rmSync(packages, { recursive: true, force: true });
   fs.rmSync(pythonDist, { recursive: true, force: true });
   run('npx', ['jsii-pacmak', '--code-only', '--no-npmignore', '--outdir', packages]);
