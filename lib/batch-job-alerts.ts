@@ -10,7 +10,8 @@ import { AlertSeverity, BatchCronJob, BatchJob } from './batch-job';
 import { JobRegistry, RegisteredCronJob, RegisteredJob } from './job-registry';
 import {
   CRONJOB_DEADLINE, JOB_DECLARED, JOB_INFO, JOB_LAST_PUSH, JOB_LAST_RUN_DURATION, JOB_LAST_RUN_SUCCESS, JOB_LAST_SUCCESS, JOB_THRESHOLD,
-  jobSeries, PUSHGATEWAY_LABEL, PUSHGATEWAY_OUTAGE, pushgatewayId, RECORD_MEMORY, SEVERITY_LABELS, Threshold, THRESHOLD_LABEL, thresholdSeries,
+  CRONJOB_LABEL, jobSeries, PUSHGATEWAY_LABEL, PUSHGATEWAY_OUTAGE, pushgatewayId, RECORD_MEMORY, REGISTRY_LABEL, SEVERITY_LABELS, Threshold, THRESHOLD_LABEL,
+  thresholdSeries,
 } from './job-series';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
@@ -99,7 +100,7 @@ const REJECTED_PUSH_WINDOW = Duration.hours(1);
 // through; shorter blips leave the jobs' deadlines alone.
 const OUTAGE_WINDOW = Duration.minutes(5);
 // Labels of `batch_job:info` that are not alert labels.
-const INFO_ONLY_LABELS = [PUSHGATEWAY_LABEL, ...Object.values(SEVERITY_LABELS)];
+const INFO_ONLY_LABELS = [PUSHGATEWAY_LABEL, REGISTRY_LABEL, CRONJOB_LABEL, ...Object.values(SEVERITY_LABELS)];
 
 /**
  * The alerts about the batch jobs of one Pushgateway and about the Pushgateway itself, as one

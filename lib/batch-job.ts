@@ -49,7 +49,7 @@ export interface BatchJob {
   /**
    * The namespace the job runs in: the `namespace` label of its alerts, which Alertmanager routes
    * and inhibits on.
-   * @default - the Pushgateway's namespace
+   * @default - the namespace of the registry's chart, else the Pushgateway's
    */
   readonly namespace?: string;
   /**

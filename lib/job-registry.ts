@@ -1,4 +1,4 @@
-import { Chart, Duration } from 'cdk8s';
+import { Chart, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   PrometheusRule,
@@ -8,12 +8,13 @@ import {
 } from '../imports/monitoring.coreos.com';
 import { AlertSeverity, BatchCronJob, BatchJob, BatchJobAlertSeverities, defaultGrace } from './batch-job';
 import {
-  CRONJOB_DEADLINE, JOB_DECLARED, JOB_INFO, JOB_THRESHOLD, jobSeries, PUSHGATEWAY_LABEL, pushgatewayId, RECORD_MEMORY,
-  SEVERITY_LABELS, Threshold, THRESHOLD_LABEL,
+  CRONJOB_DEADLINE, CRONJOB_LABEL, JOB_DECLARED, JOB_INFO, JOB_THRESHOLD, jobSeries, PUSHGATEWAY_LABEL, pushgatewayId, RECORD_MEMORY,
+  REGISTRY_LABEL, SEVERITY_LABELS, Threshold, THRESHOLD_LABEL,
 } from './job-series';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
-import { isPromLabelName, lastOverTime, matcher, selector } from './promql';
+import { DEFAULT_PART_OF, objectLabels } from './object-labels';
+import { isPromLabelName, lastOverTime, matcher, quoteLabelValue, selector } from './promql';
 import { IPushgateway, Pushgateway } from './pushgateway';
 import { checkDnsLabel, checkJobThresholds, checkPositive, checkRequired, invalidInput, REQUIRED_DURATION, REQUIRED_PUSHGATEWAY, REQUIRED_STRING } from './validation';
 
@@ -85,13 +86,38 @@ export interface RegisteredCronJob {
 }
 
 // Labels the records and rules set themselves; a job's static labels may not set them.
-const RESERVED_LABELS = ['alertname', 'job', 'severity', 'namespace', 'cronjob', PUSHGATEWAY_LABEL, THRESHOLD_LABEL, ...Object.values(SEVERITY_LABELS)];
-// Bytes of rule groups (as compact JSON) per PrometheusRule. Far below etcd's request limit (1.5 MiB),
-// and with the object's metadata still below the 256 KiB (262,144 bytes) that client-side
-// `kubectl apply` can keep in its last-applied-configuration annotation.
-const GROUP_BYTES_PER_RULE = 200_000;
+const RESERVED_LABELS = [
+  'alertname', 'job', 'severity', 'namespace', CRONJOB_LABEL, PUSHGATEWAY_LABEL, REGISTRY_LABEL, THRESHOLD_LABEL, ...Object.values(SEVERITY_LABELS),
+];
+// Bytes of PromQL per PrometheusRule, which holds one rule group. Far below etcd's request limit
+// (1.5 MiB), and, as YAML (quoted, indented, with the metadata: about 1.4 times as much), still
+// below the 256 KiB (262,144 bytes) that client-side `kubectl apply` can keep in its
+// last-applied-configuration annotation.
+const GROUP_BYTES = 150_000;
+// Declarations (jobs and CronJobs) per rule: each kind of series is one rule over many jobs, a
+// union of constants; two rules of each kind at most per group keep a group far below the 20 rules
+// of Mimir's default `-ruler.max-rules-per-rule-group` (5 kinds x 2 + the declaration times).
+const DECLARATIONS_PER_RULE = 250;
+const DECLARATIONS_PER_GROUP = 2 * DECLARATIONS_PER_RULE;
 // Prometheus's default `--query.lookback-delta`: how far back an instant selector finds a sample.
 const LOOKBACK_DELTA = Duration.minutes(5);
+
+/** The kinds of constant series the registry publishes: one rule (per 250 declarations) each. */
+enum Kind {
+  INFO = 'info',
+  INTERVAL = 'interval',
+  DEADLINE = 'deadline',
+  MAX_DURATION = 'max_duration',
+  CRONJOB = 'cronjob',
+}
+
+/** A job or CronJob as it is published: its series of each kind as PromQL constants. */
+interface Declaration {
+  /** Sorts the declarations, so that the result depends only on the set of them. */
+  readonly key: string;
+  readonly series: Partial<Record<Kind, string>>;
+  readonly bytes: number;
+}
 
 /**
  * The one home of the batch jobs of a Pushgateway: each job is declared here once, with its name,
@@ -102,9 +128,11 @@ const LOOKBACK_DELTA = Duration.minutes(5);
  * they stay the same whatever the jobs are, and jobs declared in other apps against the same
  * Pushgateway are watched by the same alerts and shown on the same dashboard.
  *
- * The rule groups fill PrometheusRules of at most about 200 kB each (`<name>-jobs`, then
- * `<name>-jobs-2`, ...); the split depends only on the set of jobs, not on the order they were
- * declared in.
+ * The number of rule groups and rules stays small for any number of jobs (for the per-tenant limits
+ * of rulers such as Grafana Mimir's): each kind of series is one rule over up to 250 jobs, a
+ * union of constants, and each PrometheusRule (`<name>-jobs`, then `<name>-jobs-2`, ...) holds one
+ * group of up to 500 jobs and about 150 kB of PromQL. The split depends only on the set of jobs, not on the
+ * order they were declared in; the rules are rendered once, at synthesis.
  */
 export class JobRegistry extends Construct {
   /** The Pushgateway the jobs push to. */
@@ -114,15 +142,16 @@ export class JobRegistry extends Construct {
   private readonly prefix: string;
   private readonly namespace: string;
   private readonly gateway: string;
+  private readonly registryId: string;
   private readonly ruleLabels: Record<string, string>;
   private readonly interval: string;
   private readonly _jobs = new Map<string, RegisteredJob>();
   private readonly _cronJobs = new Map<string, RegisteredCronJob>();
-  // The groups of each PrometheusRule, in the order of `chunks`; `pack` refills them.
-  private readonly chunkGroups: PrometheusRuleSpecGroups[][] = [];
-  private readonly chunks: PrometheusRule[] = [];
-  // The groups with their sizes, kept sorted by name.
-  private readonly sorted: Array<{ group: PrometheusRuleSpecGroups; bytes: number }> = [];
+  // Kept sorted by key (a binary search per declaration, not a sort: a thousand jobs stay fast).
+  private readonly declarations: Declaration[] = [];
+  private readonly objects: PrometheusRule[] = [];
+  // The groups as rendered at synthesis; dropped when a declaration is added.
+  private rendered?: PrometheusRuleSpecGroups[];
 
   constructor(scope: Construct, id: string, props: JobRegistryProps) {
     super(scope, id);
@@ -138,7 +167,12 @@ export class JobRegistry extends Construct {
     this.ruleName = `${name}-jobs`;
     this.prefix = `${this.namespace}.${name}`;
     this.gateway = pushgatewayId(this.pushgateway);
-    this.ruleLabels = { ...this.pushgateway.labels, ...(props.flavour ?? this.pushgateway.flavour).ruleLabels() };
+    this.registryId = `${this.namespace}/${this.ruleName}`;
+    // The library's own labels: the registry is no part of the Pushgateway (which may live in another app).
+    this.ruleLabels = {
+      ...objectLabels({ name: 'batch-monitoring', component: 'job-registry', partOf: this.pushgateway.labels['app.kubernetes.io/part-of'] ?? DEFAULT_PART_OF }),
+      ...(props.flavour ?? this.pushgateway.flavour).ruleLabels(),
+    };
     const interval = props.evaluationInterval ?? Duration.minutes(2);
     checkPositive(this, 'evaluationInterval', interval);
     if (interval.toMilliseconds() > LOOKBACK_DELTA.toMilliseconds() / 2 || interval.toMilliseconds() % 1000 !== 0) {
@@ -160,7 +194,7 @@ export class JobRegistry extends Construct {
 
   /** The PrometheusRules that publish the declarations. */
   public get rules(): PrometheusRule[] {
-    return [...this.chunks];
+    return [...this.objects];
   }
 
   /**
@@ -172,7 +206,8 @@ export class JobRegistry extends Construct {
     const grace = job.grace ?? defaultGrace(job.interval);
     const registered: RegisteredJob = {
       name: job.name,
-      namespace: job.namespace ?? this.pushgateway.namespace,
+      // A team's app declares its jobs where the team works: its chart's namespace.
+      namespace: job.namespace ?? Chart.of(this).namespace ?? this.pushgateway.namespace,
       interval: job.interval,
       grace,
       deadline: plus(job.interval, grace),
@@ -190,7 +225,21 @@ export class JobRegistry extends Construct {
       this.addCronJob({ name: registered.cronJob, namespace: registered.namespace, interval: registered.interval, grace, labels: registered.labels });
     }
     this._jobs.set(job.name, registered);
-    this.insert(this.jobGroup(registered));
+    const withJob = (value: Duration) => constant(seconds(value), { job: job.name });
+    this.declare(`job/${job.name}`, {
+      [Kind.INFO]: constant('1', {
+        ...registered.labels,
+        job: registered.name,
+        namespace: registered.namespace,
+        [SEVERITY_LABELS.failure]: registered.severities.failure!,
+        [SEVERITY_LABELS.durationHigh]: registered.severities.durationHigh!,
+        [SEVERITY_LABELS.notRunning]: registered.severities.notRunning!,
+        ...(registered.cronJob !== undefined ? { [CRONJOB_LABEL]: registered.cronJob } : {}),
+      }),
+      [Kind.INTERVAL]: withJob(registered.interval),
+      [Kind.DEADLINE]: withJob(registered.deadline),
+      [Kind.MAX_DURATION]: withJob(registered.maxDuration),
+    });
     return registered;
   }
 
@@ -227,56 +276,15 @@ export class JobRegistry extends Construct {
         'BatchCronJobNoRecentSuccess', other.severity);
     }
     this._cronJobs.set(key, registered);
-    this.insert({
-      name: `${this.prefix}.cronjob.${cronJob.namespace}.${cronJob.name}`,
-      interval: this.interval,
-      rules: [record(CRONJOB_DEADLINE, seconds(registered.deadline), {
+    this.declare(`cronjob/${key}`, {
+      [Kind.CRONJOB]: constant(seconds(registered.deadline), {
         ...registered.labels,
         namespace: registered.namespace,
-        cronjob: registered.name,
-        [PUSHGATEWAY_LABEL]: this.gateway,
+        [CRONJOB_LABEL]: registered.name,
         severity: registered.severity,
-      })],
+      }),
     });
     return registered;
-  }
-
-  /**
-   * The declaration of one job: the labels of its alerts, its thresholds, and when Prometheus first
-   * loaded it. The last is a self-referencing record: it keeps its first value for as long as the
-   * rule keeps being evaluated (and over gaps shorter than RECORD_MEMORY, such as a restart), and
-   * starts afresh when the job is declared anew, or its CronJob is created later (re-created).
-   */
-  private jobGroup(job: RegisteredJob): PrometheusRuleSpecGroups {
-    const own = { job: job.name, [PUSHGATEWAY_LABEL]: this.gateway };
-    // Constants: the cheapest rules to evaluate, one series each.
-    const threshold = (name: Threshold, value: Duration) => record(JOB_THRESHOLD, seconds(value), { ...own, [THRESHOLD_LABEL]: name });
-    return {
-      name: `${this.prefix}.job.${job.name}`,
-      interval: this.interval,
-      rules: [
-        record(JOB_INFO, '1', {
-          ...job.labels,
-          ...own,
-          namespace: job.namespace,
-          [SEVERITY_LABELS.failure]: job.severities.failure!,
-          [SEVERITY_LABELS.durationHigh]: job.severities.durationHigh!,
-          [SEVERITY_LABELS.notRunning]: job.severities.notRunning!,
-        }),
-        threshold(Threshold.INTERVAL, job.interval),
-        threshold(Threshold.DEADLINE, job.deadline),
-        threshold(Threshold.MAX_DURATION, job.maxDuration),
-        record(JOB_DECLARED, this.declaredExpr(job), own),
-      ],
-    };
-  }
-
-  private declaredExpr(job: RegisteredJob): string {
-    const firstLoad = `${lastOverTime(jobSeries(JOB_DECLARED, this.gateway, [matcher('job', job.name)]), RECORD_MEMORY)}\nor on () vector(time())`;
-    if (job.cronJob === undefined) return firstLoad;
-    // The later of the two; the label keeps the CronJob's series apart from the first-load one in the union.
-    const created = `max(${selector('kube_cronjob_created', [matcher('namespace', job.namespace), matcher('cronjob', job.cronJob)])})`;
-    return `max(\n  ${firstLoad.replace('\n', '\n  ')}\n  or\n  label_replace(${created}, "source", "cronjob", "", "")\n)`;
   }
 
   private checkJob(job: BatchJob): void {
@@ -333,56 +341,133 @@ export class JobRegistry extends Construct {
     }
   }
 
-  /** Adds a group where it sorts (a binary search, not a sort per call: a thousand jobs stay fast). */
-  private insert(group: PrometheusRuleSpecGroups): void {
+  /**
+   * Keeps a declaration where it sorts and creates the PrometheusRules its groups will need. Only
+   * the sizes are packed here; the groups themselves are rendered once, at synthesis, so no array
+   * that an object already holds is ever changed.
+   */
+  private declare(key: string, series: Partial<Record<Kind, string>>): void {
+    const bytes = Object.values(series).reduce((sum, expr) => sum + Buffer.byteLength(expr!) + 8, 0);
     let lo = 0;
-    let hi = this.sorted.length;
+    let hi = this.declarations.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.sorted[mid].group.name < group.name) lo = mid + 1;
+      if (this.declarations[mid].key < key) lo = mid + 1;
       else hi = mid;
     }
-    this.sorted.splice(lo, 0, { group, bytes: Buffer.byteLength(JSON.stringify(group)) });
-    this.pack();
+    this.declarations.splice(lo, 0, { key, series, bytes });
+    this.rendered = undefined;
+    // Next fit never needs fewer groups after an insertion, so the objects created stay non-empty.
+    for (let n = this.objects.length, needed = pack(this.declarations).length; n < needed; n++) this.addObject(n);
   }
 
-  /**
-   * Distributes the groups over the PrometheusRules, sorted by name, each filled up to the byte
-   * budget (next fit), so that the result depends only on the set of groups. Adding a group never
-   * lowers the number of PrometheusRules next fit needs, so the ones already created stay non-empty.
-   */
-  private pack(): void {
-    const ends: number[] = [];
-    let bytes = 0;
-    this.sorted.forEach((entry, i) => {
-      if (bytes > 0 && bytes + entry.bytes > GROUP_BYTES_PER_RULE) {
-        ends.push(i);
-        bytes = 0;
-      }
-      bytes += entry.bytes;
-    });
-    ends.push(this.sorted.length);
-    let from = 0;
-    ends.forEach((to, i) => {
-      if (i === this.chunks.length) this.addChunk();
-      this.chunkGroups[i].splice(0, Infinity, ...this.sorted.slice(from, to).map((entry) => entry.group));
-      from = to;
-    });
-  }
-
-  private addChunk(): void {
-    const n = this.chunks.length + 1;
-    const groups: PrometheusRuleSpecGroups[] = [];
-    this.chunkGroups.push(groups);
-    this.chunks.push(new PrometheusRule(this, n === 1 ? 'Resource' : `Resource${n}`, {
+  private addObject(index: number): void {
+    const n = index + 1;
+    this.objects.push(new PrometheusRule(this, n === 1 ? 'Resource' : `Resource${n}`, {
       metadata: {
         name: n === 1 ? this.ruleName : `${this.ruleName}-${n}`,
         namespace: this.namespace,
         labels: { ...this.ruleLabels },
       },
-      spec: { groups },
+      spec: { groups: Lazy.any({ produce: () => [this.groups()[index]] }) },
     }));
   }
+
+  /** The rule groups, one per PrometheusRule, rendered at the first synthesis after a change. */
+  private groups(): PrometheusRuleSpecGroups[] {
+    if (!this.rendered) {
+      const packed = pack(this.declarations);
+      this.rendered = packed.map((declarations, i) => ({
+        name: i === 0 ? `${this.prefix}.declarations` : `${this.prefix}.declarations-${i + 1}`,
+        interval: this.interval,
+        rules: [
+          ...this.kindRules(declarations),
+          // Reads the info records of every group: one rule for the whole registry.
+          ...(i === 0 && this._jobs.size > 0 ? [this.declaredRule()] : []),
+        ],
+      }));
+    }
+    return this.rendered;
+  }
+
+  private kindRules(declarations: Declaration[]): PrometheusRuleSpecGroupsRules[] {
+    const own = { [PUSHGATEWAY_LABEL]: this.gateway };
+    const kinds: Array<[Kind, string, Record<string, string>]> = [
+      [Kind.INFO, JOB_INFO, { ...own, [REGISTRY_LABEL]: this.registryId }],
+      [Kind.INTERVAL, JOB_THRESHOLD, { ...own, [THRESHOLD_LABEL]: Threshold.INTERVAL }],
+      [Kind.DEADLINE, JOB_THRESHOLD, { ...own, [THRESHOLD_LABEL]: Threshold.DEADLINE }],
+      [Kind.MAX_DURATION, JOB_THRESHOLD, { ...own, [THRESHOLD_LABEL]: Threshold.MAX_DURATION }],
+      [Kind.CRONJOB, CRONJOB_DEADLINE, own],
+    ];
+    return kinds.flatMap(([kind, name, labels]) => {
+      const series = declarations.flatMap((d) => (d.series[kind] === undefined ? [] : [d.series[kind]!]));
+      return chunks(series, DECLARATIONS_PER_RULE).map((part) => record(name, union(part), labels));
+    });
+  }
+
+  /**
+   * When Prometheus first loaded each job's declaration: a self-referencing record, over every job of
+   * this registry. It keeps its first value for as long as it keeps being evaluated (and over gaps
+   * shorter than RECORD_MEMORY, such as a restart), and starts afresh when the job is declared anew,
+   * or its CronJob is created later (re-created). Every read aggregates to one series per job, so
+   * labels a ruler adds to what it reads back (Thanos's external labels) are not copied.
+   */
+  private declaredRule(): PrometheusRuleSpecGroupsRules {
+    const info = (extra: string[] = []) => jobSeries(JOB_INFO, this.gateway, [matcher(REGISTRY_LABEL, this.registryId), ...extra]);
+    const remembered = lastOverTime(jobSeries(JOB_DECLARED, this.gateway), RECORD_MEMORY);
+    const created = selector('kube_cronjob_created');
+    return record(JOB_DECLARED, [
+      'max by (job) (',
+      `  max by (job) (${remembered}) and on (job) ${info()}`,
+      '  or on (job)',
+      `  max by (job) (${info()}) * 0 + time()`,
+      // The later of the two; the label keeps the CronJob's series apart from the others in the union.
+      '  or',
+      '  label_replace(',
+      `    max by (job) (${info([matcher(CRONJOB_LABEL, '', '!=')])} * on (namespace, cronjob) group_left () max by (namespace, cronjob) (${created})),`,
+      '    "source", "cronjob", "", ""',
+      '  )',
+      ')',
+    ].join('\n'), { [PUSHGATEWAY_LABEL]: this.gateway });
+  }
+}
+
+/** Next fit of the declarations, in their order, into groups of at most GROUP_BYTES and DECLARATIONS_PER_GROUP. */
+function pack(declarations: Declaration[]): Declaration[][] {
+  const groups: Declaration[][] = [];
+  let bytes = 0;
+  for (const d of declarations) {
+    const current = groups[groups.length - 1];
+    if (!current || bytes + d.bytes > GROUP_BYTES || current.length === DECLARATIONS_PER_GROUP) {
+      groups.push([d]);
+      bytes = d.bytes;
+    } else {
+      current.push(d);
+      bytes += d.bytes;
+    }
+  }
+  return groups;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+}
+
+/**
+ * A constant series with these labels, e.g. `label_replace(vector(1), "job", "daily-backup", "", "")`:
+ * no storage is read. `$` is doubled, since label_replace would expand `$name` in a replacement.
+ */
+function constant(value: string, labels: Record<string, string>): string {
+  return Object.keys(labels).sort().reduce(
+    (expr, key) => `label_replace(${expr}, ${quoteLabelValue(key)}, ${quoteLabelValue(labels[key].replace(/\$/g, '$$$$'))}, "", "")`,
+    `vector(${value})`);
+}
+
+/** `a or b or ...` as a balanced tree: Prometheus's `or` hashes its left side, so a chain would cost the square of its length. */
+function union(parts: string[]): string {
+  if (parts.length === 1) return parts[0];
+  const mid = Math.ceil(parts.length / 2);
+  return `(\n${union(parts.slice(0, mid))}\nor\n${union(parts.slice(mid))}\n)`;
 }
 
 function record(name: string, expr: string, labels: Record<string, string>): PrometheusRuleSpecGroupsRules {

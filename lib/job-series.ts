@@ -7,7 +7,10 @@
 import { Duration } from 'cdk8s';
 import { matcher, selector } from './promql';
 
-/** `batch_job:info{job, namespace, pushgateway, <severity labels>, <static labels>} 1`: the labels of a job's alerts. */
+/**
+ * `batch_job:info{job, namespace, pushgateway, job_registry, <severity labels>, [cronjob], <static labels>} 1`: the labels of
+ * a job's alerts, and the CronJob that runs it (in its namespace), if any.
+ */
 export const JOB_INFO = 'batch_job:info';
 /** `batch_job:threshold_seconds{job, pushgateway, threshold="interval"|"deadline"|"max_duration"}`. */
 export const JOB_THRESHOLD = 'batch_job:threshold_seconds';
@@ -28,6 +31,10 @@ export const CRONJOB_DEADLINE = 'batch_cronjob:deadline_seconds';
 
 /** The label that tells the series of one Pushgateway from another's: `<namespace>/<name>`. */
 export const PUSHGATEWAY_LABEL = 'pushgateway';
+/** The label of `batch_job:info` that names the registry that declared the job: `<namespace>/<PrometheusRule name>`. */
+export const REGISTRY_LABEL = 'job_registry';
+/** The label of `batch_job:info` and `batch_cronjob:deadline_seconds` that names a CronJob (in `namespace`), as kube-state-metrics does. */
+export const CRONJOB_LABEL = 'cronjob';
 /** The label of `batch_job:threshold_seconds` that names the threshold. */
 export const THRESHOLD_LABEL = 'threshold';
 

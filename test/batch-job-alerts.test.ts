@@ -1,6 +1,7 @@
 import { App, Chart, Duration, Yaml } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { BatchJob, BatchJobAlerts, BatchMonitoringChart, KubePrometheusFlavour, Pushgateway } from '../lib';
+import { declaredSeries } from './helpers/declarations';
 import { synth } from './helpers/synth';
 
 const RUNBOOKS = 'https://git.example.com/platform/batch-monitoring/blob/main/docs/runbooks.md';
@@ -113,7 +114,7 @@ describe('BatchJobAlerts', () => {
     expect(r.PushgatewayNearCapacity[0]).toMatchObject({ for: '15m', labels: { severity: 'warning' } });
     expect(r.BatchJobPushFailed[0].labels).toEqual({ severity: 'warning' });
     expect(r.BatchJobFailure[0].expr).toContain('label_replace(batch_job:info{pushgateway="monitoring/pushgateway"}, "severity", "$1", "failure_severity", "(.+)")');
-    expect(r.BatchJobFailure[0].expr).toMatch(/^max without \(pushgateway, failure_severity, duration_high_severity, not_running_severity\) \(/);
+    expect(r.BatchJobFailure[0].expr).toMatch(/^max without \(pushgateway, job_registry, cronjob, failure_severity, duration_high_severity, not_running_severity\) \(/);
   });
 
   it('shows values in their units: durations humanized as durations, times as timestamps, never the success gauge', () => {
@@ -205,8 +206,8 @@ describe('BatchJobAlerts', () => {
     alerts.addCronJob({ name: 'nightly-report', namespace: 'reports', interval: Duration.hours(24) });
     expect(alerts.jobs).toEqual(['daily-backup']);
     expect(alerts.registry.cronJobs.map((c) => c.name)).toEqual(['nightly-report']);
-    expect(synth(chart).find('PrometheusRule', 'pushgateway-jobs').spec.groups.map((g: any) => g.name)).toEqual([
-      'monitoring.pushgateway.cronjob.reports.nightly-report', 'monitoring.pushgateway.job.daily-backup',
-    ]);
+    const declared = declaredSeries([synth(chart).find('PrometheusRule', 'pushgateway-jobs')]);
+    expect(declared.filter((d) => d.record === 'batch_job:info').map((d) => d.labels.job)).toEqual(['daily-backup']);
+    expect(declared.filter((d) => d.record === 'batch_cronjob:deadline_seconds').map((d) => d.labels.cronjob)).toEqual(['nightly-report']);
   });
 });

@@ -5,6 +5,7 @@ import { Cpu, ImagePullPolicy } from 'cdk8s-plus-27';
 import { describe, expect, test } from 'vitest';
 import { BatchMonitoringChart, MonitoredCronJob, MonitoredCronJobProps, Pushgateway } from '../lib';
 import { readPackageFile } from '../lib/package-file';
+import { declaredSeries } from './helpers/declarations';
 import { synth } from './helpers/synth';
 
 function backup(chart: BatchMonitoringChart, overrides: Partial<MonitoredCronJobProps> = {}): MonitoredCronJob {
@@ -52,9 +53,10 @@ describe('MonitoredCronJob', () => {
     expect(pod.spec.volumes).toEqual([{ name: 'push-wrapper', configMap: { name: 'daily-backup-push-wrapper' } }]);
     expect(job.job).toMatchObject({ name: 'daily-backup' });
     // Declared once to the registry: the pushed job, and the CronJob for kube-state-metrics.
-    const declared = s.all('PrometheusRule').flatMap((r) => r.spec.groups).flatMap((g: any) => g.rules);
-    expect(declared.find((r: any) => r.record === 'batch_cronjob:deadline_seconds').labels).toMatchObject({ cronjob: 'daily-backup', namespace: 'monitoring' });
-    expect(declared.find((r: any) => r.record === 'batch_job:info' && r.labels.job === 'daily-backup').labels.namespace).toBe('monitoring');
+    const declared = declaredSeries(s.objects);
+    expect(declared.find((d) => d.record === 'batch_cronjob:deadline_seconds')!.labels).toMatchObject({ cronjob: 'daily-backup', namespace: 'monitoring' });
+    // Its info names the CronJob, the join to kube-state-metrics' view of its Jobs.
+    expect(declared.find((d) => d.record === 'batch_job:info' && d.labels.job === 'daily-backup')!.labels).toMatchObject({ namespace: 'monitoring', cronjob: 'daily-backup' });
     expect(chart.jobs.map((j) => j.name)).toContain('daily-backup');
   });
 

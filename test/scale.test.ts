@@ -1,6 +1,7 @@
-import { App, Duration, Yaml } from 'cdk8s';
+import { App, Chart, Cron, Duration, Yaml } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { BatchMonitoringChart } from '../lib';
+import { BatchMonitoringChart, MonitoredCronJob } from '../lib';
+import { declaredSeries } from './helpers/declarations';
 import { synth } from './helpers/synth';
 
 // `kubectl apply` (client side) stores the object as JSON in the
@@ -59,7 +60,7 @@ describe('a thousand jobs', () => {
     }
   });
 
-  it('splits the job declarations over several PrometheusRules that hold every job group exactly once; the alerts stay one', () => {
+  it('splits the job declarations over several PrometheusRules that declare every job exactly once; the alerts stay one', () => {
     const declarations = rules.filter((r) => r.metadata.name.startsWith('pushgateway-jobs'));
     expect(declarations.length).toBeGreaterThan(1);
     expect(chart.registry.rules.map((r) => r.name)).toEqual(declarations.map((r) => r.metadata.name));
@@ -67,13 +68,11 @@ describe('a thousand jobs', () => {
       declarations.map((_, i) => (i === 0 ? 'pushgateway-jobs' : `pushgateway-jobs-${i + 1}`)));
     expect(chart.alerts.rules.map((r) => r.name)).toEqual(['pushgateway-rules']);
     const names: string[] = declarations.flatMap(groupsOf);
-    expect(new Set(names).size).toBe(names.length);
-    const jobGroups = names.filter((n) => n.startsWith('monitoring.pushgateway.job.job-'));
-    expect(jobGroups.sort()).toEqual(Array.from({ length: 1000 }, (_, i) => `monitoring.pushgateway.job.job-${String(i).padStart(4, '0')}`));
-    for (const rule of declarations) {
-      expect(rule.metadata.labels).toEqual(declarations[0].metadata.labels);
-      expect(groupsOf(rule)).toEqual([...groupsOf(rule)].sort());
-    }
+    expect(names).toEqual(declarations.map((_, i) => (i === 0 ? 'monitoring.pushgateway.declarations' : `monitoring.pushgateway.declarations-${i + 1}`)));
+    const jobs = declaredSeries(declarations).filter((d) => d.record === 'batch_job:info').map((d) => d.labels.job);
+    // The jobs, and the cleanup's own job.
+    expect(jobs.filter((j) => j.startsWith('job-'))).toEqual(Array.from({ length: 1000 }, (_, i) => `job-${String(i).padStart(4, '0')}`));
+    for (const rule of declarations) expect(rule.metadata.labels).toEqual(declarations[0].metadata.labels);
   });
 
   it('keeps the dashboard ConfigMap at 1000 jobs with all-different thresholds within 1.5x its size at 10 jobs', () => {
@@ -86,5 +85,59 @@ describe('a thousand jobs', () => {
 
   it('synthesizes the same bytes, and the same split, whatever the order of addJob calls', () => {
     expect(synth(chartWith(1000, { order: 'reverse' })).yaml).toBe(s.yaml);
+  });
+});
+
+// Grafana Mimir's ruler defaults (per tenant): `-ruler.max-rule-groups-per-tenant` and `-ruler.max-rules-per-rule-group`.
+const MIMIR_GROUPS = 70;
+const MIMIR_RULES_PER_GROUP = 20;
+
+describe('a thousand jobs on a ruler with Mimir\'s default limits', () => {
+  // A third each hourly, daily and weekly; one in ten run by a MonitoredCronJob in a team's
+  // namespace, the others declared with addJob in five namespaces.
+  const app = new App();
+  const chart = new BatchMonitoringChart(app, 'fleet', { cleanup: { maxAge: Duration.days(14) } });
+  const INTERVALS = [Duration.hours(1), Duration.days(1), Duration.days(7)];
+  const SCHEDULES = [Cron.hourly(), Cron.daily(), Cron.weekly()];
+  for (let i = 0; i < 1000; i++) {
+    const name = `job-${String(i).padStart(4, '0')}`;
+    const interval = INTERVALS[i % 3];
+    if (i % 10 === 0) {
+      const team = new Chart(app, `team-${i}`, { namespace: `team-${i % 4}` });
+      new MonitoredCronJob(team, 'Job', {
+        monitoring: chart, jobName: name, interval, maxDuration: Duration.minutes(30), schedule: SCHEDULES[i % 3],
+        containers: [{ name: 'main', image: 'docker.io/library/alpine:3.20', command: ['true'] }],
+      });
+    } else {
+      chart.addJob({ name, namespace: `ns-${i % 5}`, interval, maxDuration: Duration.minutes(30), labels: { team: `team-${i % 10}` } });
+    }
+  }
+  const s = synth(chart);
+  const groups = s.all('PrometheusRule').flatMap((r) => r.spec.groups);
+
+  it(`needs at most ${MIMIR_GROUPS} rule groups of at most ${MIMIR_RULES_PER_GROUP} rules`, () => {
+    expect(groups.length).toBeLessThanOrEqual(MIMIR_GROUPS);
+    for (const group of groups) expect(group.rules.length, group.name).toBeLessThanOrEqual(MIMIR_RULES_PER_GROUP);
+    // No group per job or per CronJob: a handful for a thousand jobs.
+    expect(groups.length).toBeLessThan(10);
+  });
+
+  it('declares every job and every CronJob once', () => {
+    const declared = declaredSeries(s.objects);
+    // The thousand jobs and the cleanup's own.
+    expect(declared.filter((d) => d.record === 'batch_job:info')).toHaveLength(1001);
+    expect(declared.filter((d) => d.record === 'batch_job:threshold_seconds')).toHaveLength(3 * 1001);
+    const cron = declared.filter((d) => d.record === 'batch_job:info' && d.labels.cronjob);
+    expect(cron).toHaveLength(100);
+    expect(cron.find((d) => d.labels.job === 'job-0010')!.labels).toMatchObject({ cronjob: 'job-0010', namespace: 'team-2' });
+    expect(declared.filter((d) => d.record === 'batch_cronjob:deadline_seconds')).toHaveLength(100);
+  });
+
+  it('keeps every object under 256 KiB', () => {
+    for (const object of s.objects) {
+      const { json, yaml, what } = sizes(object);
+      expect(json, what).toBeLessThan(CLIENT_SIDE_APPLY_LIMIT);
+      expect(yaml, what).toBeLessThan(CLIENT_SIDE_APPLY_LIMIT);
+    }
   });
 });

@@ -5,10 +5,11 @@ import * as path from 'node:path';
 import { Cron, Duration, Testing } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AlertSeverity, BatchJob, BatchJobAlertSeverities, BatchMonitoringChart, MonitoredCronJob } from '../../lib';
-import { CRONJOB_DEADLINE, JOB_INFO, PUSHGATEWAY_LABEL, SEVERITY_LABELS } from '../../lib/job-series';
+import { CRONJOB_DEADLINE, CRONJOB_LABEL, JOB_INFO, PUSHGATEWAY_LABEL, REGISTRY_LABEL, SEVERITY_LABELS } from '../../lib/job-series';
 import { defaultAlertmanagerConfigs } from '../helpers/alertmanager-configs';
 import { findBinary } from '../helpers/binaries';
 import { RunningProcess, serviceMonitorScrapeConfig, startAlertmanager, startPrometheus, startPushgateway } from '../helpers/processes';
+import { declaredSeries } from '../helpers/declarations';
 import { synth } from '../helpers/synth';
 
 const pushgatewayBinary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
@@ -38,17 +39,24 @@ function expectedReceiver(flavour: string, labels: Record<string, string>): stri
  * severity label, or a CronJob's `batch_cronjob:deadline_seconds` record.
  */
 function alertLabelSets(chart: BatchMonitoringChart): Record<string, string>[] {
-  const rules = synth(chart).all('PrometheusRule').flatMap((r) => r.spec.groups).flatMap((g: any) => g.rules);
-  const records = (name: string): Record<string, string>[] => rules.filter((r: any) => r.record === name).map((r: any) => r.labels);
-  const declarationLabels = (labels: Record<string, string>, severity: string) => Object.fromEntries([
-    ...Object.entries(labels).filter(([key]) => key !== PUSHGATEWAY_LABEL && !Object.values<string>(SEVERITY_LABELS).includes(key)),
+  const objects = synth(chart).all('PrometheusRule');
+  const rules = objects.flatMap((r) => r.spec.groups).flatMap((g: any) => g.rules);
+  const records = (name: string): Record<string, string>[] => declaredSeries(objects).filter((d) => d.record === name).map((d) => d.labels);
+  // What the alerts drop: the Pushgateway, the severities of the other alerts and, from a job's info, its registry and CronJob.
+  const declarationLabels = (labels: Record<string, string>, severity: string, drop: string[] = []) => Object.fromEntries([
+    ...Object.entries(labels).filter(([key]) => ![PUSHGATEWAY_LABEL, ...drop].includes(key) && !Object.values<string>(SEVERITY_LABELS).includes(key)),
     ['severity', severity],
   ]);
+  const infoOnly = [REGISTRY_LABEL, CRONJOB_LABEL];
   return rules.filter((r: any) => r.alert).flatMap((rule: any): Record<string, string>[] => {
+    // A job alert of a fixed severity: the job's labels, that severity.
+    if (rule.labels?.severity && rule.expr.includes(JOB_INFO)) {
+      return records(JOB_INFO).map((info) => ({ ...declarationLabels(info, rule.labels.severity, infoOnly), alertname: rule.alert }));
+    }
     if (rule.labels?.severity) return [{ namespace: chart.pushgateway.namespace, ...rule.labels, alertname: rule.alert }];
     const severityLabels = Object.values<string>(SEVERITY_LABELS).filter((label) => rule.expr.includes(`"${label}"`));
     if (rule.expr.includes(JOB_INFO) && severityLabels.length === 1) {
-      return records(JOB_INFO).map((info) => ({ ...declarationLabels(info, info[severityLabels[0]]), alertname: rule.alert }));
+      return records(JOB_INFO).map((info) => ({ ...declarationLabels(info, info[severityLabels[0]], infoOnly), alertname: rule.alert }));
     }
     if (rule.expr.includes(CRONJOB_DEADLINE)) {
       return records(CRONJOB_DEADLINE).map((cron) => ({ ...declarationLabels(cron, cron.severity), alertname: rule.alert }));
