@@ -1,23 +1,21 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import {
-  PrometheusRule,
-  PrometheusRuleSpecGroups,
-  PrometheusRuleSpecGroupsRules,
-  PrometheusRuleSpecGroupsRulesExpr,
-} from '../imports/monitoring.coreos.com';
+import { PrometheusRule, PrometheusRuleSpecGroups } from '../imports/monitoring.coreos.com';
+import { AlertRules, checkBaseUrl } from './alert-rules';
 import { AlertSeverity, BatchCronJob, BatchJob } from './batch-job';
-import { JobRegistry, RegisteredCronJob, RegisteredJob } from './job-registry';
+import { DEFAULT_DASHBOARD_UID, isGrafanaUid } from './batch-jobs-dashboard';
 import {
-  CRONJOB_DEADLINE, JOB_DECLARED, JOB_INFO, JOB_LAST_PUSH, JOB_LAST_RUN_DURATION, JOB_LAST_RUN_SUCCESS, JOB_LAST_SUCCESS, JOB_THRESHOLD,
-  CRONJOB_LABEL, jobSeries, PUSHGATEWAY_LABEL, PUSHGATEWAY_OUTAGE, pushgatewayId, RECORD_MEMORY, REGISTRY_LABEL, SEVERITY_LABELS, Threshold, THRESHOLD_LABEL,
-  thresholdSeries,
+  CONTAINER_LABEL, CRONJOB_DEADLINE, CRONJOB_LABEL, JOB_DECLARED, JOB_INFO, JOB_LAST_FAILED_KUBE_JOB, JOB_LAST_PUSH, JOB_LAST_RUN_DURATION,
+  JOB_LAST_RUN_EXIT_CODE, JOB_LAST_RUN_EXIT_SIGNAL, JOB_LAST_RUN_SUCCESS, JOB_LAST_SUCCESS, JOB_THRESHOLD, jobSeries, PUSHGATEWAY_LABEL,
+  PUSHGATEWAY_OUTAGE, pushgatewayId, REGISTRY_LABEL, RUNNING_METRIC, SEVERITY_LABELS, Threshold, THRESHOLD_LABEL, thresholdSeries,
 } from './job-series';
+import { jobRecords, PUSHED_TIMESTAMP_TOLERANCE, RESULT_LABELS } from './job-records';
+import { JobRegistry, RegisteredCronJob, RegisteredJob } from './job-registry';
+import { KubeJobs } from './kube-jobs';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
-import { toPrometheusDuration } from './prometheus-duration';
-import { lastOverTime, matcher, quoteLabelValue, selector } from './promql';
+import { matcher, quoteLabelValue, selector } from './promql';
 import { IPushgateway } from './pushgateway';
-import { pushgatewayNearCapacity } from './pushgateway-capacity';
+import { pushedMatchers, pushgatewayAlerts, pushgatewaySelector } from './pushgateway-alerts';
 import { refuseDuplicateObjects } from './unique-objects';
 import { checkDnsLabel, checkPositive, checkRequired, invalidInput, REQUIRED_PUSHGATEWAY } from './validation';
 
@@ -32,6 +30,10 @@ export interface BatchJobAlertsForDurations {
   readonly durationHigh?: Duration;
   /** @default Duration.minutes(5) */
   readonly notRunning?: Duration;
+  /** @default Duration.minutes(5) */
+  readonly runningTooLong?: Duration;
+  /** @default Duration.minutes(5) */
+  readonly badTimestamp?: Duration;
   /** @default Duration.minutes(5) */
   readonly pushFailed?: Duration;
   /** @default Duration.minutes(5) */
@@ -56,6 +58,18 @@ export interface BatchJobAlertsOptions {
    * @default - no runbook_url annotation
    */
   readonly runbookBaseUrl?: string;
+  /**
+   * Where Grafana is served, e.g. `https://grafana.example.com`. Every alert gets
+   * `dashboard_url: <dashboardBaseUrl>/d/<dashboardUid>`, with the alert's job selected
+   * (`?var-job=<job>`) for the job alerts.
+   * @default - no dashboard_url annotation
+   */
+  readonly dashboardBaseUrl?: string;
+  /**
+   * The uid of the batch jobs dashboard the `dashboard_url` links to (`BatchMonitoringChart` passes its dashboard's).
+   * @default 'batch-jobs' (the dashboard's default)
+   */
+  readonly dashboardUid?: string;
   /**
    * How long the rules keep using the last values of a job (its newest push, result and duration)
    * when none of its series can be scraped (Pushgateway pod replaced, failed scrapes), so that such
@@ -92,13 +106,6 @@ export interface BatchJobAlertsProps extends BatchJobAlertsOptions {
   readonly flavour?: KubePrometheusFlavour;
 }
 
-const DEFAULT_FOR = Duration.minutes(5);
-// A rejected push is a single event (often the first 4xx, which only creates the counter): it
-// keeps the alert active this long.
-const REJECTED_PUSH_WINDOW = Duration.hours(1);
-// How long no replica may be scrapeable before it counts as an outage that jobs could not report
-// through; shorter blips leave the jobs' deadlines alone.
-const OUTAGE_WINDOW = Duration.minutes(5);
 // Labels of `batch_job:info` that are not alert labels.
 const INFO_ONLY_LABELS = [PUSHGATEWAY_LABEL, REGISTRY_LABEL, CRONJOB_LABEL, ...Object.values(SEVERITY_LABELS)];
 
@@ -128,7 +135,7 @@ export class BatchJobAlerts extends Construct {
   /** The registry `addJob` and `addCronJob` declare to. */
   public readonly registry: JobRegistry;
   private readonly prefix: string;
-  private readonly runbookBaseUrl?: string;
+  private readonly alerts: AlertRules;
   private readonly gap: Duration;
   private readonly forDurations: BatchJobAlertsForDurations;
   private readonly kubeStateMetricsJob: string;
@@ -147,14 +154,26 @@ export class BatchJobAlerts extends Construct {
     this.prefix = `${namespace}.${name}`;
     this.checkUniqueRuleName(namespace);
 
+    let runbookBaseUrl: string | undefined;
+    let dashboardUrl: string | undefined;
     if (props.runbookBaseUrl !== undefined) {
-      this.runbookBaseUrl = checkRunbookBaseUrl(this, props.runbookBaseUrl);
+      runbookBaseUrl = checkBaseUrl(this, 'runbookBaseUrl', props.runbookBaseUrl,
+        'use the http(s) URL of docs/runbooks.md without a "#fragment" (each alert appends its own), e.g. "https://git.example.com/platform/batch-monitoring/blob/main/docs/runbooks.md"');
+    }
+    if (props.dashboardBaseUrl !== undefined) {
+      const base = checkBaseUrl(this, 'dashboardBaseUrl', props.dashboardBaseUrl,
+        'use the http(s) URL Grafana is served at, without "?" or "#" (the alerts append the dashboard\'s path), e.g. "https://grafana.example.com"');
+      if (base.includes('?')) throw invalidInput(this, 'dashboardBaseUrl', base, 'leave out the "?query": the alerts append `/d/<uid>?var-job=<job>`');
+      const uid = props.dashboardUid ?? DEFAULT_DASHBOARD_UID;
+      if (!isGrafanaUid(uid)) throw invalidInput(this, 'dashboardUid', uid, 'use the uid of the batch jobs dashboard (letters, digits, "-" and "_", at most 40)');
+      dashboardUrl = `${base.replace(/\/+$/, '')}/d/${uid}`;
     }
     this.gap = props.scrapeGapTolerance ?? Duration.minutes(10);
     checkPositive(this, 'scrapeGapTolerance', this.gap);
     this.forDurations = props.forDurations ?? {};
     this.kubeStateMetricsJob = props.kubeStateMetricsJob ?? 'kube-state-metrics';
     this.gateway = pushgatewayId(this.pushgateway);
+    this.alerts = new AlertRules(this.gateway, runbookBaseUrl, dashboardUrl);
 
     const flavour = props.flavour ?? this.pushgateway.flavour;
     this.registry = props.registry ?? new JobRegistry(this, 'Jobs', { pushgateway: this.pushgateway, name, flavour });
@@ -164,7 +183,17 @@ export class BatchJobAlerts extends Construct {
         namespace,
         labels: { ...this.pushgateway.labels, ...flavour.ruleLabels() },
       },
-      spec: { groups: [this.gatewayGroup(), this.jobsGroup()] },
+      spec: {
+        groups: [
+          {
+            name: `${this.prefix}.pushgateway`,
+            rules: pushgatewayAlerts({
+              pushgateway: this.pushgateway, rules: this.alerts, gap: this.gap, kubeStateMetricsJob: this.kubeStateMetricsJob, for: this.forDurations,
+            }),
+          },
+          this.jobsGroup(),
+        ],
+      },
     });
   }
 
@@ -199,120 +228,126 @@ export class BatchJobAlerts extends Construct {
   }
 
   /**
-   * Records that condense the Pushgateway's series into one series per job, then the job alerts,
-   * which join them with the registry's thresholds on `job`.
+   * Records that condense the Pushgateway's and kube-state-metrics' series into a few series per
+   * job, then the job alerts, which join them with the registry's declarations on `job`.
    */
   private jobsGroup(): PrometheusRuleSpecGroups {
     const gw = this.gateway;
-    const raw = (metric: string) => selector(metric, this.gatewayMatchers());
+    const raw = (metric: string) => selector(metric, pushedMatchers(this.pushgateway));
     const own = (metric: string) => jobSeries(metric, gw);
-    // A record of the current series, or, for a job whose series are gone (Pushgateway pod replaced,
-    // failed scrapes), its last value for scrapeGapTolerance: the gap neither resets a pending
-    // alert nor resolves a firing one. Bridging the one series per job, not every raw series, keeps
-    // the cost per evaluation low.
-    const bridged = (metric: string, current: string[]) => [
-      ...current,
-      `or on (job) max by (job) ${lastOverTime(own(metric), this.gap)}`,
-    ];
-    const memory = (metric: string) => lastOverTime(own(metric), RECORD_MEMORY);
-    const up = this.ownSelector('up');
-    const outageWindow = toPrometheusDuration(OUTAGE_WINDOW);
+    // Every read of a record is aggregated to one series per job: a ruler may add labels to what it reads back.
+    const byJob = (metric: string) => `max by (job) (${own(metric)})`;
     const deadline = thresholdSeries(gw, Threshold.DEADLINE);
+    const maxDuration = thresholdSeries(gw, Threshold.MAX_DURATION);
     // The labels of a job's alerts, with `severity` taken from the alert's own severity label.
     const alertLabels = (severity: string) => `label_replace(${own(JOB_INFO)}, "severity", "$1", ${quoteLabelValue(severity)}, "(.+)")`;
-    const perJobAlert = (severity: string, condition: string[]) => [
+    const perJobAlert = (labels: string, condition: string[]) => [
       `max without (${INFO_ONLY_LABELS.join(', ')}) (`,
-      `  ${alertLabels(severity)}`,
+      `  ${labels}`,
       // group_left keeps every label of the declaration (one-to-one matching with `on` would keep only `job`).
       '  * on (job) group_left ()',
-      '  (',
+      '  max by (job) (',
       ...condition.map((line) => `    ${line}`),
       '  )',
       ')',
     ];
     // The deadline counts from the later of the last success (or, never reported, the declaration)
     // and the end of the last Pushgateway outage, when nobody could report.
-    const since = (reference: string) => `time() - clamp_min(${reference}, scalar(${own(PUSHGATEWAY_OUTAGE)}))`;
-    const threshold = (name: Threshold) => this.thresholdText(`${JOB_THRESHOLD}{${PUSHGATEWAY_LABEL}=%q,job=%q,${THRESHOLD_LABEL}="${name}"}`,
+    const since = (reference: string) => `time() - clamp_min(${reference}, scalar(max(${own(PUSHGATEWAY_OUTAGE)})))`;
+    const threshold = (name: Threshold) => this.alerts.thresholdText(`${JOB_THRESHOLD}{${PUSHGATEWAY_LABEL}=%q,job=%q,${THRESHOLD_LABEL}="${name}"}`,
       [JSON.stringify(gw), '$labels.job']);
     const ksm = (metric: string) => selector(metric, [matcher('job', this.kubeStateMetricsJob)]);
     const cronDeadline = own(CRONJOB_DEADLINE);
+    const kubeJobs = new KubeJobs(this.kubeStateMetricsJob, (extra) => jobSeries(JOB_INFO, gw, extra));
+    // The last success of a job by the Pushgateway, or of a Job of its CronJob by Kubernetes.
+    const lastGood = [
+      'max by (job) (',
+      `  ${byJob(JOB_LAST_SUCCESS)}`,
+      '  or',
+      `  label_replace(${kubeJobs.lastSuccessfulTimes().split('\n').join('\n  ')}, "source", "cronjob", "", "")`,
+      ')',
+    ];
+    const failedKubeJob = byJob(JOB_LAST_FAILED_KUBE_JOB);
+    const tolerance = PUSHED_TIMESTAMP_TOLERANCE.toSeconds();
+    const pushedTimestamp = raw('batch_job_last_success_timestamp_seconds');
     return {
       name: `${this.prefix}.jobs`,
       rules: [
-        this.record(JOB_LAST_PUSH, bridged(JOB_LAST_PUSH, [
-          'max by (job) (',
-          `  ${raw('push_time_seconds')}`,
-          '  and',
-          `  ${raw('batch_job_success')}`,
-          ')',
-        ])),
-        // Of several groups or replicas with the newest push, a failure wins.
-        this.record(JOB_LAST_RUN_SUCCESS, bridged(JOB_LAST_RUN_SUCCESS, [
-          'min by (job) (',
-          `  ${raw('batch_job_success')}`,
-          '  and',
-          `  ${raw('push_time_seconds')} == on (job) group_left () ${own(JOB_LAST_PUSH)}`,
-          ')',
-        ])),
-        this.record(JOB_LAST_RUN_DURATION, bridged(JOB_LAST_RUN_DURATION, [
-          'max by (job) (',
-          `  ${raw('batch_job_duration_seconds')}`,
-          '  and',
-          `  ${raw('push_time_seconds')}`,
-          '    == on (job) group_left ()',
-          '  max by (job) (',
-          `    ${raw('push_time_seconds')}`,
-          '    and',
-          `    ${raw('batch_job_duration_seconds')}`,
-          '  )',
-          ')',
-        ])),
-        // Remembered while the job stays declared, so that an outage of the Pushgateway, a
-        // replaced pod without persistence, or a group deleted by the cleanup do not lose it.
-        this.record(JOB_LAST_SUCCESS, [
-          'max by (job) (',
-          `  ${raw('batch_job_last_success_timestamp_seconds')}`,
-          '  or',
-          `  ${memory(JOB_LAST_SUCCESS)} and on (job) ${own(JOB_INFO)}`,
-          ')',
-        ]),
-        this.record(PUSHGATEWAY_OUTAGE, [
-          `vector(time()) and on () (max(max_over_time(${up}[${outageWindow}])) == 0 or on () absent_over_time(${up}[${outageWindow}]))`,
-          `or on () max(${memory(PUSHGATEWAY_OUTAGE)})`,
-          'or on () vector(0)',
-        ]),
-        this.alert('BatchJobFailure', {
-          // The value is the time of the failed push.
-          expr: perJobAlert(SEVERITY_LABELS.failure, [`${own(JOB_LAST_PUSH)} and on (job) ${own(JOB_LAST_RUN_SUCCESS)} == 0`]),
+        ...jobRecords({ gateway: gw, gatewayMatchers: pushedMatchers(this.pushgateway), up: pushgatewaySelector(this.pushgateway, 'up'), gap: this.gap, kubeJobs })
+          .map((r) => this.alerts.record(r.record, r.expr)),
+        this.alerts.alert('BatchJobFailure', {
+          // A pushed failure (the value is its push time), or a failed Job of the job's CronJob that
+          // no success followed (the value is its start).
+          expr: perJobAlert(alertLabels(SEVERITY_LABELS.failure), [
+            `${own(JOB_LAST_PUSH)} and on (${RESULT_LABELS}) ${own(JOB_LAST_RUN_SUCCESS)} == 0`,
+            'or on (job)',
+            `${failedKubeJob} > on (job) ${lastGood.join('\n    ')}`,
+            'or on (job)',
+            `${failedKubeJob} unless on (job) ${lastGood.join('\n    ')}`,
+          ]),
           for: this.forDurations.failure,
           summary: 'Batch job {{ $labels.job }} failed',
-          description: 'The most recent run of batch job {{ $labels.job }} reported failure (batch_job_success 0, '
-            + 'pushed at {{ $value | humanizeTimestamp }}). The alert clears when a later run succeeds.',
+          description: this.failureDescription(),
+          jobDashboard: true,
         }),
-        this.alert('BatchJobDurationHigh', {
-          expr: perJobAlert(SEVERITY_LABELS.durationHigh, [`${own(JOB_LAST_RUN_DURATION)} > on (job) ${thresholdSeries(gw, Threshold.MAX_DURATION)}`]),
+        this.alerts.alert('BatchJobDurationHigh', {
+          expr: perJobAlert(alertLabels(SEVERITY_LABELS.durationHigh), [`${own(JOB_LAST_RUN_DURATION)} > on (job) group_left () ${maxDuration}`]),
           for: this.forDurations.durationHigh,
           summary: 'Batch job {{ $labels.job }} ran longer than its max duration',
           description: 'The most recent run of batch job {{ $labels.job }} took {{ $value | humanizeDuration }}, '
             + `longer than its maximum of ${threshold(Threshold.MAX_DURATION)}.`,
+          jobDashboard: true,
         }),
-        this.alert('BatchJobNotRunning', {
+        this.alerts.alert('BatchJobRunningTooLong', {
+          // A Job of the job's CronJob active longer than the max duration (kube-state-metrics), or a
+          // run that pushed its start (`batch_job_running 1`) longer ago than that and no result since.
+          expr: perJobAlert(alertLabels(SEVERITY_LABELS.durationHigh), [
+            `(${kubeJobs.activeSeconds().split('\n').join('\n    ')})`,
+            `> on (job) group_left () ${maxDuration}`,
+            'or',
+            `(time() - (${raw('push_time_seconds')} == on (${RESULT_LABELS}) group_left () max by (${RESULT_LABELS}) (${raw('push_time_seconds')}))`,
+            `  and ${raw(RUNNING_METRIC)} == 1)`,
+            `> on (job) group_left () ${maxDuration}`,
+          ]),
+          for: this.forDurations.runningTooLong,
+          summary: 'Batch job {{ $labels.job }} has been running longer than its max duration',
+          description: 'A run of batch job {{ $labels.job }} started {{ $value | humanizeDuration }} ago and has not finished; '
+            + `its maximum is ${threshold(Threshold.MAX_DURATION)}. It may hang, wait for a resource, or be stuck before it starts (image pull, scheduling). `
+            + 'The alert clears when the run ends.',
+          jobDashboard: true,
+        }),
+        this.alerts.alert('BatchJobNotRunning', {
           // First branch: the last success is too old; second: none ever, and the job was declared
           // longer than its deadline ago. The value is the time waited.
-          expr: perJobAlert(SEVERITY_LABELS.notRunning, [
-            `${since(own(JOB_LAST_SUCCESS))} > on (job) ${deadline}`,
+          expr: perJobAlert(alertLabels(SEVERITY_LABELS.notRunning), [
+            `${since(byJob(JOB_LAST_SUCCESS))} > on (job) ${deadline}`,
             'or',
-            `${since(`${own(JOB_DECLARED)} unless on (job) ${own(JOB_LAST_SUCCESS)}`)} > on (job) ${deadline}`,
+            `${since(`${byJob(JOB_DECLARED)} unless on (job) ${own(JOB_LAST_SUCCESS)}`)} > on (job) ${deadline}`,
           ]),
           for: this.forDurations.notRunning,
           summary: 'Batch job {{ $labels.job }} has not succeeded in time',
-          description: `Batch job {{ $labels.job }} {{ with ${this.query(`${JOB_LAST_SUCCESS}{${PUSHGATEWAY_LABEL}=%q,job=%q}`, [JSON.stringify(gw), '$labels.job'])} }}`
+          description: `Batch job {{ $labels.job }} {{ with ${this.alerts.query(`${JOB_LAST_SUCCESS}{${PUSHGATEWAY_LABEL}=%q,job=%q}`, [JSON.stringify(gw), '$labels.job'])} }}`
             + 'has reported no successful run in the last {{ $value | humanizeDuration }}'
             + '{{ else }}has never reported a successful run since it was declared to Prometheus {{ $value | humanizeDuration }} ago{{ end }}; '
             + `it is expected to succeed every ${threshold(Threshold.INTERVAL)} (deadline with grace: ${threshold(Threshold.DEADLINE)}).`,
+          jobDashboard: true,
         }),
-        this.alert('BatchCronJobNoRecentSuccess', {
+        this.alerts.alert('BatchJobBadTimestamp', {
+          // Future (a pod clock ahead), milliseconds, +Inf, or NaN (the only value not equal to itself).
+          expr: perJobAlert(own(JOB_INFO), [
+            `${pushedTimestamp} > ${raw('push_time_seconds')} + ${tolerance}`,
+            'or',
+            `${pushedTimestamp} != ${pushedTimestamp}`,
+          ]),
+          for: this.forDurations.badTimestamp,
+          severity: AlertSeverity.WARNING,
+          summary: 'Batch job {{ $labels.job }} pushes a bad last-success timestamp',
+          description: 'Batch job {{ $labels.job }} pushed batch_job_last_success_timestamp_seconds {{ $value }}, '
+            + `more than ${PUSHED_TIMESTAMP_TOLERANCE.toMinutes()} minutes after its push by the Pushgateway's clock (a clock ahead, milliseconds instead of seconds, +Inf), or NaN. `
+            + 'The rules ignore it and take the job\'s last success from the time of its pushes; fix the client so that the dashboard and other readers see the right time.',
+          jobDashboard: true,
+        }),
+        this.alerts.alert('BatchCronJobNoRecentSuccess', {
           // No success for too long, or (second branch) none ever since the CronJob was created;
           // a suspended CronJob is left alone.
           expr: [
@@ -334,7 +369,7 @@ export class BatchJobAlerts extends Construct {
           for: this.forDurations.notRunning,
           summary: 'CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded in time',
           description: 'CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has had no successful Job for {{ $value | humanizeDuration }} '
-            + `(kube-state-metrics); it is expected to succeed within ${this.thresholdText(`${CRONJOB_DEADLINE}{${PUSHGATEWAY_LABEL}=%q,namespace=%q,cronjob=%q}`,
+            + `(kube-state-metrics); it is expected to succeed within ${this.alerts.thresholdText(`${CRONJOB_DEADLINE}{${PUSHGATEWAY_LABEL}=%q,namespace=%q,cronjob=%q}`,
               [JSON.stringify(gw), '$labels.namespace', '$labels.cronjob'])}. `
             + 'Its pods may not even start: check its Jobs and events.',
         }),
@@ -342,133 +377,28 @@ export class BatchJobAlerts extends Construct {
     };
   }
 
-  /** The alerts about the Pushgateway itself and about pushes to any of its groups. */
-  private gatewayGroup(): PrometheusRuleSpecGroups {
-    const gateway = this.gateway;
-    const last = (metric: string) => lastOverTime(selector(metric, this.gatewayMatchers()), this.gap);
-    const up = this.ownSelector('up');
-    const rejected = this.ownSelector('pushgateway_http_requests_total', [matcher('handler', 'push'), matcher('code', '4..', '=~')]);
-    const window = toPrometheusDuration(REJECTED_PUSH_WINDOW);
-    const replicas = this.pushgateway.replicas;
-    return {
-      name: `${this.prefix}.pushgateway`,
-      rules: [
-        this.alert('BatchJobPushFailed', {
-          // Per group, across replicas: a later successful push to any replica clears it.
-          expr: [
-            'max without (pod, endpoint, service, container) (',
-            `  ${last('push_failure_time_seconds')}`,
-            ')',
-            '>',
-            'max without (pod, endpoint, service, container) (',
-            `  ${last('push_time_seconds')}`,
-            ')',
-          ],
-          for: this.forDurations.pushFailed,
-          severity: AlertSeverity.WARNING,
-          summary: 'Pushes of batch job {{ $labels.job }} are rejected',
-          description: `Pushgateway ${gateway} rejected a push to a group of job {{ $labels.job }} at {{ $value | humanizeTimestamp }}, `
-            + 'later than its last successful push: the group keeps the metrics of that earlier push, if any.',
-        }),
-        this.alert('PushgatewayDown', {
-          expr: [
-            `max by (namespace, job) (${up}) == 0`,
-            'or',
-            `absent(${up})`,
-          ],
-          for: this.forDurations.pushgatewayDown,
-          severity: AlertSeverity.CRITICAL,
-          summary: `Pushgateway ${gateway} is down`,
-          description: `Prometheus cannot scrape any replica of Pushgateway ${gateway}: its targets are down or missing. `
-            + 'Batch jobs cannot push, and the alerts about them see no new data.',
-        }),
-        ...(replicas > 1 ? [this.alert('PushgatewayReplicaDown', {
-          // With no replica up, PushgatewayDown fires instead (the count is then empty).
-          expr: [`count by (namespace, job) (${up} == 1) < ${replicas}`],
-          for: this.forDurations.pushgatewayReplicaDown,
-          severity: AlertSeverity.WARNING,
-          summary: `A replica of Pushgateway ${gateway} is down`,
-          description: `Only {{ $value }} of the ${replicas} replicas of Pushgateway ${gateway} can be scraped. `
-            + 'Pushers still reach the others and the alerts take the newest push of each job, but one more failure is an outage.',
-        })] : []),
-        this.alert('PushgatewayNearCapacity', {
-          ...pushgatewayNearCapacity({ name: this.pushgateway.name, namespace: this.pushgateway.namespace, kubeStateMetricsJob: this.kubeStateMetricsJob }),
-          for: Duration.minutes(15),
-          severity: AlertSeverity.WARNING,
-        }),
-        this.alert('PushgatewayPushesRejected', {
-          // A counter series appears with its first rejection, which increase() cannot see: a
-          // series that did not exist an hour ago counts as well.
-          expr: [
-            `sum by (namespace, job) (increase(${rejected}[${window}])) > 0`,
-            'or',
-            'count by (namespace, job) (',
-            `  ${rejected}`,
-            '  unless',
-            `  ${rejected} offset ${window}`,
-            ')',
-          ],
-          for: this.forDurations.pushesRejected,
-          severity: AlertSeverity.WARNING,
-          summary: `Pushgateway ${gateway} rejects pushes`,
-          description: `Pushgateway ${gateway} answered pushes with a 4xx status in the last ${window}: `
-            + 'malformed or inconsistent pushes never reach a group, so some job\'s results are missing.',
-        }),
-      ],
-    };
-  }
-
-  /** The Pushgateway's own metrics: `job` is its scrape job, the Service name. */
-  private ownSelector(metric: string, extra: string[] = []): string {
-    return selector(metric, [matcher('job', this.pushgateway.name), matcher('namespace', this.pushgateway.namespace), ...extra]);
-  }
-
-  /** Series the Pushgateway holds for pushed groups: `job` is the pushed one (honorLabels), the target labels are its own. */
-  private gatewayMatchers(): string[] {
-    return [matcher('namespace', this.pushgateway.namespace), matcher('service', this.pushgateway.name)];
-  }
-
   /**
-   * An annotation template that shows a threshold series as a duration, e.g. the job's max
-   * duration: the value lives in Prometheus, not in the rule, so the rule is the same for every job.
+   * How the job failed, as the on-call engineer needs it: each failed container's push with its
+   * exit code or signal ("exited 3", "killed by SIGKILL"), and the failed Kubernetes Job with its
+   * reason ("OOMKilled", "DeadlineExceeded", "BackoffLimitExceeded") unless a success followed it.
    */
-  private thresholdText(format: string, args: string[]): string {
-    return `{{ with ${this.query(format, args)} }}{{ . | first | value | humanizeDuration }}{{ end }}`;
-  }
-
-  /** A template pipeline that runs a PromQL query built with `printf` (label values quoted with `%q`). */
-  private query(format: string, args: string[]): string {
-    return `printf ${JSON.stringify(format)} ${args.join(' ')} | query`;
-  }
-
-  private record(name: string, expr: string[]): PrometheusRuleSpecGroupsRules {
-    return {
-      record: name,
-      expr: PrometheusRuleSpecGroupsRulesExpr.fromString(expr.join('\n')),
-      labels: { [PUSHGATEWAY_LABEL]: this.gateway },
-    };
-  }
-
-  private alert(name: string, spec: {
-    expr: string[];
-    for?: Duration;
-    /** A fixed severity; the job alerts take theirs from the job's declaration. */
-    severity?: AlertSeverity;
-    summary: string;
-    description: string;
-  }): PrometheusRuleSpecGroupsRules {
-    const forDuration = spec.for ?? DEFAULT_FOR;
-    return {
-      alert: name,
-      expr: PrometheusRuleSpecGroupsRulesExpr.fromString(spec.expr.join('\n')),
-      for: forDuration.toMilliseconds() > 0 ? toPrometheusDuration(forDuration) : undefined,
-      labels: spec.severity ? { severity: spec.severity } : undefined,
-      annotations: {
-        summary: spec.summary,
-        description: spec.description,
-        ...(this.runbookBaseUrl ? { runbook_url: `${this.runbookBaseUrl}#${name.toLowerCase()}` } : {}),
-      },
-    };
+  private failureDescription(): string {
+    const gw = JSON.stringify(this.gateway);
+    const own = (metric: string, extra = '') => `${metric}{${PUSHGATEWAY_LABEL}=%q,job=%q${extra}}`;
+    const job = [gw, '$labels.job'];
+    const pushed = this.alerts.query(`${own(JOB_LAST_PUSH)} and on (${RESULT_LABELS}) ${own(JOB_LAST_RUN_SUCCESS)} == 0`, [...job, ...job]);
+    const container = [...job, '.Labels.batch_container'];
+    const signal = this.alerts.query(own(JOB_LAST_RUN_EXIT_SIGNAL, `,${CONTAINER_LABEL}=%q`), container);
+    const exit = this.alerts.query(`${own(JOB_LAST_RUN_EXIT_CODE, `,${CONTAINER_LABEL}=%q`)} > 0`, container);
+    const kube = this.alerts.query(
+      `${own(JOB_LAST_FAILED_KUBE_JOB)} unless on (job) (max by (job) (${own(JOB_LAST_SUCCESS)}) >= on (job) max by (job) (${own(JOB_LAST_FAILED_KUBE_JOB)}))`,
+      [...job, ...job, ...job]);
+    return 'Batch job {{ $labels.job }} failed.'
+      + `{{ range ${pushed} }} {{ with .Labels.${CONTAINER_LABEL} }}Container {{ . }} of its most recent run{{ else }}Its most recent run{{ end }} `
+      + 'pushed a failure at {{ .Value | humanizeTimestamp }}'
+      + `{{ with ${signal} }}: killed by {{ (. | first).Labels.signal }}{{ else }}{{ with ${exit} }}: exited {{ . | first | value }}{{ end }}{{ end }}.{{ end }}`
+      + `{{ range ${kube} }} Kubernetes Job {{ .Labels.namespace }}/{{ .Labels.job_name }}, started at {{ .Value | humanizeTimestamp }}, failed: {{ .Labels.reason }}.{{ end }}`
+      + ' The alert clears when a later run succeeds.';
   }
 
   private checkUniqueRuleName(namespace: string): void {
@@ -479,19 +409,4 @@ export class BatchJobAlerts extends Construct {
         `another BatchJobAlerts already defines PrometheusRule ${namespace}/${this.ruleName}: give this one another \`name\``);
     }
   }
-}
-
-/** The runbook base URL as given, if it is an http(s) URL that cannot run as an annotation template. */
-function checkRunbookBaseUrl(scope: Construct, value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !['http:', 'https:'].includes(url.protocol) || value.includes('#') || value.includes('{{') || /\s/.test(value)) {
-    throw invalidInput(scope, 'runbookBaseUrl', value,
-      'use the http(s) URL of docs/runbooks.md without a "#fragment" (each alert appends its own), e.g. "https://git.example.com/platform/batch-monitoring/blob/main/docs/runbooks.md"');
-  }
-  return value;
 }

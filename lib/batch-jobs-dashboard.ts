@@ -54,6 +54,14 @@ export interface BatchJobsDashboardProps extends BatchJobsDashboardOptions {
 
 // Grafana's own limit on dashboard uids.
 const GRAFANA_UID = /^[a-zA-Z0-9_-]{1,40}$/;
+
+/** The dashboard's uid unless given; the alerts' `dashboard_url` links to it. */
+export const DEFAULT_DASHBOARD_UID = 'batch-jobs';
+
+/** Whether `uid` is a uid Grafana accepts. */
+export function isGrafanaUid(uid: string): boolean {
+  return GRAFANA_UID.test(uid);
+}
 // Grafana's default `min_refresh_interval`.
 const MIN_REFRESH_SECONDS = 5;
 
@@ -93,8 +101,8 @@ export class BatchJobsDashboard extends Construct {
     refuseDuplicateObjects(this);
     this.pushgateway = props.pushgateway;
     this.flavour = props.flavour ?? props.pushgateway.flavour;
-    this.uid = props.uid ?? 'batch-jobs';
-    if (!GRAFANA_UID.test(this.uid)) {
+    this.uid = props.uid ?? DEFAULT_DASHBOARD_UID;
+    if (!isGrafanaUid(this.uid)) {
       throw invalidInput(this, 'uid', this.uid, 'use at most 40 letters, digits, "-" or "_", as Grafana requires, e.g. "batch-jobs"');
     }
     // The ConfigMap and volume names built from the uid must be DNS labels.

@@ -72,7 +72,9 @@ export class BatchMonitoringChart extends Chart {
     this.flavour = props.flavour ?? KubePrometheusFlavour.kubePrometheus();
     this.pushgateway = new Pushgateway(this, 'Pushgateway', { ...props.pushgateway, flavour: this.flavour });
     this.registry = new JobRegistry(this, 'Jobs', { ...props.registry, pushgateway: this.pushgateway, name: props.alerts?.name, flavour: this.flavour });
-    this.alerts = new BatchJobAlerts(this, 'Alerts', { ...props.alerts, pushgateway: this.pushgateway, flavour: this.flavour, registry: this.registry });
+    this.alerts = new BatchJobAlerts(this, 'Alerts', {
+      dashboardUid: props.dashboard?.uid, ...props.alerts, pushgateway: this.pushgateway, flavour: this.flavour, registry: this.registry,
+    });
     this.dashboard = new BatchJobsDashboard(this, 'Dashboard', { ...props.dashboard, pushgateway: this.pushgateway });
     if (props.cleanupEnabled ?? true) {
       this.cleanup = new CleanupCronJob(this, 'Cleanup', { ...props.cleanup, pushgateway: this.pushgateway, registry: this.registry });

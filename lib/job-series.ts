@@ -18,16 +18,39 @@ export const JOB_THRESHOLD = 'batch_job:threshold_seconds';
 export const JOB_DECLARED = 'batch_job:declared_timestamp_seconds';
 /** `batch_job:last_success_timestamp_seconds{job, pushgateway}`: the newest success of a job, across groups and replicas, kept when its group goes away. */
 export const JOB_LAST_SUCCESS = 'batch_job:last_success_timestamp_seconds';
-/** `batch_job:last_push_timestamp_seconds{job, pushgateway}`: the newest push of a run result, across groups and replicas. */
+/**
+ * `batch_job:last_push_timestamp_seconds{job, [batch_container], pushgateway}`: the newest push of a run result of each
+ * wrapped container (one series for a job without `batch_container`), across groups and replicas.
+ */
 export const JOB_LAST_PUSH = 'batch_job:last_push_timestamp_seconds';
-/** `batch_job:last_run_success{job, pushgateway}`: `batch_job_success` of that newest push. */
+/** `batch_job:last_run_success{job, [batch_container], pushgateway}`: `batch_job_success` of that newest push. */
 export const JOB_LAST_RUN_SUCCESS = 'batch_job:last_run_success';
-/** `batch_job:last_run_duration_seconds{job, pushgateway}`: `batch_job_duration_seconds` of the newest push that has one. */
+/** `batch_job:last_run_duration_seconds{job, [batch_container], pushgateway}`: `batch_job_duration_seconds` of the newest push that has one. */
 export const JOB_LAST_RUN_DURATION = 'batch_job:last_run_duration_seconds';
+/** `batch_job:last_run_exit_code{job, [batch_container], pushgateway}`: `batch_job_exit_code` of the newest push of a result. */
+export const JOB_LAST_RUN_EXIT_CODE = 'batch_job:last_run_exit_code';
+/** `batch_job:last_run_exit_signal{job, [batch_container], signal, pushgateway}`: the signal that killed that run, if one did. */
+export const JOB_LAST_RUN_EXIT_SIGNAL = 'batch_job:last_run_exit_signal';
+/**
+ * `batch_job:last_failed_kube_job_start_timestamp_seconds{job, namespace, job_name, reason, pushgateway}`: the start of the
+ * newest Kubernetes Job of the job's CronJob that failed (kube-state-metrics), kept when the Job object is deleted; `reason`
+ * is `OOMKilled` when a container of its pods was, else the Job's failure reason (`BackoffLimitExceeded`, `DeadlineExceeded`, ...).
+ */
+export const JOB_LAST_FAILED_KUBE_JOB = 'batch_job:last_failed_kube_job_start_timestamp_seconds';
 /** `batch_job:pushgateway_outage_timestamp_seconds{pushgateway}`: the last time no replica could be scraped for a while; 0 if never. */
 export const PUSHGATEWAY_OUTAGE = 'batch_job:pushgateway_outage_timestamp_seconds';
 /** `batch_cronjob:deadline_seconds{namespace, cronjob, pushgateway, severity, <static labels>}`: a CronJob watched through kube-state-metrics. */
 export const CRONJOB_DEADLINE = 'batch_cronjob:deadline_seconds';
+
+/** The grouping label of a wrapped container when a MonitoredCronJob wraps more than one: each pushes its own result. */
+export const CONTAINER_LABEL = 'batch_container';
+
+/** Metrics the push wrapper pushes besides the metric contract's: at run start `batch_job_running 1`, at the end 0. */
+export const RUNNING_METRIC = 'batch_job_running';
+/** The command's exit status (128 + N when killed by signal N). */
+export const EXIT_CODE_METRIC = 'batch_job_exit_code';
+/** `batch_job_exit_signal{signal="SIGKILL"} 9` when killed by a signal, `batch_job_exit_signal 0` otherwise. */
+export const EXIT_SIGNAL_METRIC = 'batch_job_exit_signal';
 
 /** The label that tells the series of one Pushgateway from another's: `<namespace>/<name>`. */
 export const PUSHGATEWAY_LABEL = 'pushgateway';

@@ -44,8 +44,8 @@ describe('BatchJobAlerts', () => {
     const rule = s.find('PrometheusRule', 'pushgateway-rules');
     expect(rule.metadata.namespace).toBe('monitoring');
     expect(Object.keys(rules(rule)).sort()).toEqual([
-      'BatchCronJobNoRecentSuccess', 'BatchJobDurationHigh', 'BatchJobFailure', 'BatchJobNotRunning', 'BatchJobPushFailed', 'PushgatewayDown',
-      'PushgatewayNearCapacity', 'PushgatewayPushesRejected',
+      'BatchCronJobNoRecentSuccess', 'BatchJobBadTimestamp', 'BatchJobDurationHigh', 'BatchJobFailure', 'BatchJobNotRunning', 'BatchJobPushFailed',
+      'BatchJobRunningTooLong', 'PushgatewayDown', 'PushgatewayNearCapacity', 'PushgatewayPushesRejected',
     ]);
   });
 
@@ -67,7 +67,7 @@ describe('BatchJobAlerts', () => {
       expect(r[alert][0].labels).toBeUndefined();
     }
     expect(r.BatchJobNotRunning[0].expr).toContain('batch_job:threshold_seconds{pushgateway="monitoring/pushgateway",threshold="deadline"}');
-    expect(r.BatchJobNotRunning[0].expr).toContain('batch_job:declared_timestamp_seconds{pushgateway="monitoring/pushgateway"} unless on (job)');
+    expect(r.BatchJobNotRunning[0].expr).toContain('max by (job) (batch_job:declared_timestamp_seconds{pushgateway="monitoring/pushgateway"}) unless on (job)');
     expect(r.BatchJobDurationHigh[0].annotations.description).toContain('printf "batch_job:threshold_seconds{pushgateway=%q,job=%q,threshold=\\"max_duration\\"}" "monitoring/pushgateway" $labels.job | query');
   });
 
@@ -82,12 +82,20 @@ describe('BatchJobAlerts', () => {
 
   it('takes the newest push across groups and replicas: no target label of a replica reaches a job alert', () => {
     const r = records(synth(chartWithJobs()).find('PrometheusRule', 'pushgateway-rules'));
-    for (const name of ['batch_job:last_push_timestamp_seconds', 'batch_job:last_run_success', 'batch_job:last_run_duration_seconds', 'batch_job:last_success_timestamp_seconds']) {
-      expect(r[name][0].expr, name).toMatch(/^(max|min) by \(job\) \(/);
+    // Per wrapped container (one series for a job without `batch_container`), then per job.
+    for (const name of ['batch_job:last_push_timestamp_seconds', 'batch_job:last_run_success', 'batch_job:last_run_duration_seconds', 'batch_job:last_run_exit_code']) {
+      expect(r[name][0].expr, name).toMatch(/^(max|min) by \(job, batch_container\) \(/);
       expect(r[name][0].labels).toEqual({ pushgateway: 'monitoring/pushgateway' });
     }
-    expect(r['batch_job:last_success_timestamp_seconds'][0].expr)
-      .toContain('(last_over_time(batch_job:last_success_timestamp_seconds{pushgateway="monitoring/pushgateway"}[4m]) or last_over_time(batch_job:last_success_timestamp_seconds{pushgateway="monitoring/pushgateway"}[1h:4m])) and on (job) batch_job:info');
+    const lastSuccess = r['batch_job:last_success_timestamp_seconds'][0].expr;
+    expect(lastSuccess).toMatch(/^max by \(job\) \(\n {2}min by \(job\) \(\n {4}max by \(job, batch_container\) \(/);
+    // Remembered, aggregated on reading back, never past now.
+    expect(lastSuccess).toContain('max by (job) (last_over_time(batch_job:last_success_timestamp_seconds{pushgateway="monitoring/pushgateway"}[4m]) '
+      + 'or last_over_time(batch_job:last_success_timestamp_seconds{pushgateway="monitoring/pushgateway"}[1h:4m])) <= time() + 300 and on (job) batch_job:info');
+    // A success's time is its push's, not a start push's; a pushed timestamp counts up to 5 minutes past its push.
+    expect(lastSuccess).toContain('push_time_seconds{namespace="monitoring",service="pushgateway"} and batch_job_success{namespace="monitoring",service="pushgateway"} == 1 '
+      + 'unless batch_job_running{namespace="monitoring",service="pushgateway"} == 1');
+    expect(lastSuccess).toContain('batch_job_last_success_timestamp_seconds{namespace="monitoring",service="pushgateway"} > 0 <= push_time_seconds{namespace="monitoring",service="pushgateway"} + 300');
   });
 
   it('scopes the gateway alerts to the Pushgateway\'s scrape job and namespace, and adds PushgatewayReplicaDown with replicas', () => {
@@ -119,7 +127,8 @@ describe('BatchJobAlerts', () => {
 
   it('shows values in their units: durations humanized as durations, times as timestamps, never the success gauge', () => {
     const r = rules(synth(chartWithJobs()).find('PrometheusRule', 'pushgateway-rules'));
-    expect(r.BatchJobFailure[0].annotations.description).toContain('{{ $value | humanizeTimestamp }}');
+    expect(r.BatchJobFailure[0].annotations.description).toContain('pushed a failure at {{ .Value | humanizeTimestamp }}');
+    expect(r.BatchJobFailure[0].annotations.description).toContain(': exited {{ . | first | value }}');
     expect(r.BatchJobDurationHigh[0].annotations.description).toContain('{{ $value | humanizeDuration }}');
     expect(r.BatchJobNotRunning[0].annotations.description).toContain('{{ $value | humanizeDuration }}');
     expect(r.BatchJobPushFailed[0].annotations.description).toContain('{{ $value | humanizeTimestamp }}');
@@ -135,6 +144,19 @@ describe('BatchJobAlerts', () => {
     for (const list of Object.values(rules(synth(chart).find('PrometheusRule', 'pushgateway-rules')))) {
       for (const rule of list) expect(rule.annotations?.runbook_url).toBeUndefined();
     }
+  });
+
+  it('links every alert to the dashboard when a Grafana URL is given: the job alerts with the job selected, in the chart\'s dashboard uid', () => {
+    const chart = chartWithJobs({ alerts: { dashboardBaseUrl: 'https://grafana.example.com/' }, dashboard: { uid: 'team-batch' } });
+    const r = rules(synth(chart).find('PrometheusRule', 'pushgateway-rules'));
+    const jobAlerts = ['BatchJobFailure', 'BatchJobDurationHigh', 'BatchJobRunningTooLong', 'BatchJobNotRunning', 'BatchJobBadTimestamp', 'BatchJobPushFailed'];
+    for (const [name, list] of Object.entries(r)) {
+      expect(list[0].annotations.dashboard_url, name).toBe(jobAlerts.includes(name)
+        ? 'https://grafana.example.com/d/team-batch?var-job={{ $labels.job | urlquery }}'
+        : 'https://grafana.example.com/d/team-batch');
+    }
+    expect(Object.values(rules(synth(chartWithJobs()).find('PrometheusRule', 'pushgateway-rules'))).flat()
+      .filter((rule) => rule.annotations?.dashboard_url)).toEqual([]);
   });
 
   it('labels the PrometheusRule like kube-prometheus rules, or with the release for kube-prometheus-stack', () => {
@@ -174,6 +196,14 @@ describe('BatchJobAlerts', () => {
       expect(() => standalone({ runbookBaseUrl: 'ftp://x/runbooks.md' })).toThrow(/invalid runbookBaseUrl/);
       expect(() => standalone({ runbookBaseUrl: 'https://x/runbooks.md#top' })).toThrow(/without a "#fragment"/);
       expect(() => standalone({ runbookBaseUrl: 'https://x/{{ $labels.job }}' })).toThrow(/invalid runbookBaseUrl/);
+    });
+
+    it('fails on a dashboard base URL that is not http(s), has a query, a fragment or a template, or on a bad dashboard uid', () => {
+      expect(() => standalone({ dashboardBaseUrl: 'grafana.example.com' })).toThrow(/invalid dashboardBaseUrl "grafana.example.com": use the http\(s\) URL Grafana is served at/);
+      expect(() => standalone({ dashboardBaseUrl: 'https://grafana.example.com/#x' })).toThrow(/invalid dashboardBaseUrl/);
+      expect(() => standalone({ dashboardBaseUrl: 'https://grafana.example.com/?orgId=1' })).toThrow(/leave out the "\?query"/);
+      expect(() => standalone({ dashboardBaseUrl: 'https://grafana.example.com/{{ x }}' })).toThrow(/invalid dashboardBaseUrl/);
+      expect(() => standalone({ dashboardBaseUrl: 'https://grafana.example.com', dashboardUid: 'a b' })).toThrow(/invalid dashboardUid "a b"/);
     });
 
     it('fails on a zero scrape gap tolerance', () => {
