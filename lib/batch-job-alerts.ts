@@ -5,14 +5,15 @@ import { AlertRules, checkBaseUrl } from './alert-rules';
 import { AlertSeverity, BatchCronJob, BatchJob } from './batch-job';
 import { DEFAULT_DASHBOARD_UID, isGrafanaUid } from './batch-jobs-dashboard';
 import {
-  CONTAINER_LABEL, CRONJOB_DEADLINE, CRONJOB_LABEL, JOB_DECLARED, JOB_INFO, JOB_LAST_FAILED_KUBE_JOB, JOB_LAST_PUSH, JOB_LAST_RUN_DURATION,
+  CRONJOB_DEADLINE, CRONJOB_LABEL, JOB_DECLARED, JOB_INFO, JOB_LAST_FAILED_KUBE_JOB, JOB_LAST_PUSH, JOB_LAST_RUN_DURATION,
   JOB_LAST_RUN_EXIT_CODE, JOB_LAST_RUN_EXIT_SIGNAL, JOB_LAST_RUN_SUCCESS, JOB_LAST_SUCCESS, JOB_THRESHOLD, jobSeries, PUSHGATEWAY_LABEL,
-  PUSHGATEWAY_OUTAGE, pushgatewayId, REGISTRY_LABEL, RUNNING_METRIC, SEVERITY_LABELS, Threshold, THRESHOLD_LABEL, thresholdSeries,
+  PUSHGATEWAY_OUTAGE, pushgatewayId, REGISTRY_LABEL, SEVERITY_LABELS, Threshold, THRESHOLD_LABEL, thresholdSeries,
 } from './job-series';
 import { jobRecords, PUSHED_TIMESTAMP_TOLERANCE, RESULT_LABELS } from './job-records';
 import { JobRegistry, RegisteredCronJob, RegisteredJob } from './job-registry';
 import { KubeJobs } from './kube-jobs';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
+import { BATCH_CONTAINER_LABEL, BATCH_JOB_METRICS } from './names';
 import { matcher, quoteLabelValue, selector } from './promql';
 import { IPushgateway } from './pushgateway';
 import { pushedMatchers, pushgatewayAlerts, pushgatewaySelector } from './pushgateway-alerts';
@@ -306,7 +307,7 @@ export class BatchJobAlerts extends Construct {
             `> on (job) group_left () ${maxDuration}`,
             'or',
             `(time() - (${raw('push_time_seconds')} == on (${RESULT_LABELS}) group_left () max by (${RESULT_LABELS}) (${raw('push_time_seconds')}))`,
-            `  and ${raw(RUNNING_METRIC)} == 1)`,
+            `  and ${raw(BATCH_JOB_METRICS.running)} == 1)`,
             `> on (job) group_left () ${maxDuration}`,
           ]),
           for: this.forDurations.runningTooLong,
@@ -388,13 +389,13 @@ export class BatchJobAlerts extends Construct {
     const job = [gw, '$labels.job'];
     const pushed = this.alerts.query(`${own(JOB_LAST_PUSH)} and on (${RESULT_LABELS}) ${own(JOB_LAST_RUN_SUCCESS)} == 0`, [...job, ...job]);
     const container = [...job, '.Labels.batch_container'];
-    const signal = this.alerts.query(own(JOB_LAST_RUN_EXIT_SIGNAL, `,${CONTAINER_LABEL}=%q`), container);
-    const exit = this.alerts.query(`${own(JOB_LAST_RUN_EXIT_CODE, `,${CONTAINER_LABEL}=%q`)} > 0`, container);
+    const signal = this.alerts.query(own(JOB_LAST_RUN_EXIT_SIGNAL, `,${BATCH_CONTAINER_LABEL}=%q`), container);
+    const exit = this.alerts.query(`${own(JOB_LAST_RUN_EXIT_CODE, `,${BATCH_CONTAINER_LABEL}=%q`)} > 0`, container);
     const kube = this.alerts.query(
       `${own(JOB_LAST_FAILED_KUBE_JOB)} unless on (job) (max by (job) (${own(JOB_LAST_SUCCESS)}) >= on (job) max by (job) (${own(JOB_LAST_FAILED_KUBE_JOB)}))`,
       [...job, ...job, ...job]);
     return 'Batch job {{ $labels.job }} failed.'
-      + `{{ range ${pushed} }} {{ with .Labels.${CONTAINER_LABEL} }}Container {{ . }} of its most recent run{{ else }}Its most recent run{{ end }} `
+      + `{{ range ${pushed} }} {{ with .Labels.${BATCH_CONTAINER_LABEL} }}Container {{ . }} of its most recent run{{ else }}Its most recent run{{ end }} `
       + 'pushed a failure at {{ .Value | humanizeTimestamp }}'
       + `{{ with ${signal} }}: killed by {{ (. | first).Labels.signal }}{{ else }}{{ with ${exit} }}: exited {{ . | first | value }}{{ end }}{{ end }}.{{ end }}`
       + `{{ range ${kube} }} Kubernetes Job {{ .Labels.namespace }}/{{ .Labels.job_name }}, started at {{ .Value | humanizeTimestamp }}, failed: {{ .Labels.reason }}.{{ end }}`

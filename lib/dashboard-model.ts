@@ -53,6 +53,8 @@ export function buildDashboard(spec: DashboardSpec): object {
   // The records of the alert rules and the thresholds of the job registry: one series per job,
   // whichever app declared it, so the queries are the same however many jobs there are.
   const recorded = (metric: string) => `max by (job) (${jobSeries(metric, gateway, [jobs])})`;
+  // A run with several wrapped containers failed when one of them did.
+  const lastResult = `min by (job) (${jobSeries(JOB_LAST_RUN_SUCCESS, gateway, [jobs])})`;
   const threshold = (name: Threshold) => `max by (job) (${thresholdSeries(gateway, name, [jobs])})`;
 
   // Series the Pushgateway holds for pushed groups: scoped to this Pushgateway's Service, which
@@ -79,7 +81,7 @@ export function buildDashboard(spec: DashboardSpec): object {
       + 'run\'s duration with the job\'s max duration. Both need the job to be declared to a job registry (in any app); '
       + '"unknown" means it is not, or never succeeded.')
     .targets([
-      tableQuery('A', recorded(JOB_LAST_RUN_SUCCESS)),
+      tableQuery('A', lastResult),
       tableQuery('B', `${recorded(JOB_LAST_SUCCESS)} * 1000`),
       tableQuery('C', sinceSuccess),
       tableQuery('D', `(${sinceSuccess} > bool on (job) ${threshold(Threshold.INTERVAL)})`
@@ -107,7 +109,7 @@ export function buildDashboard(spec: DashboardSpec): object {
   const successTimeline = new StateTimelinePanel()
     .id(ids()).title('Success / failure').datasource(DATASOURCE).span(24).height(7)
     .description('batch_job_success of each job over time: the result of its last run.')
-    .withTarget(rangeQuery('A', recorded(JOB_LAST_RUN_SUCCESS), '{{job}}'))
+    .withTarget(rangeQuery('A', lastResult, '{{job}}'))
     .mappings(valueMappings({ 0: ['failed', RED], 1: ['ok', GREEN] }))
     .mergeValues(true).showValue(common.VisibilityMode.Never).fillOpacity(80).perPage(20)
     .legend(new common.VizLegendOptionsBuilder().showLegend(false));

@@ -6,16 +6,16 @@
  */
 import { Duration } from 'cdk8s';
 import {
-  CONTAINER_LABEL, EXIT_CODE_METRIC, EXIT_SIGNAL_METRIC, JOB_INFO, JOB_LAST_FAILED_KUBE_JOB, JOB_LAST_PUSH, JOB_LAST_RUN_DURATION,
-  JOB_LAST_RUN_EXIT_CODE, JOB_LAST_RUN_EXIT_SIGNAL, JOB_LAST_RUN_SUCCESS, JOB_LAST_SUCCESS, jobSeries, PUSHGATEWAY_OUTAGE, RECORD_MEMORY,
-  RUNNING_METRIC,
+  JOB_INFO, JOB_LAST_FAILED_KUBE_JOB, JOB_LAST_PUSH, JOB_LAST_RUN_DURATION, JOB_LAST_RUN_EXIT_CODE, JOB_LAST_RUN_EXIT_SIGNAL, JOB_LAST_RUN_SUCCESS,
+  JOB_LAST_SUCCESS, jobSeries, PUSHGATEWAY_OUTAGE, RECORD_MEMORY,
 } from './job-series';
 import { KubeJobs } from './kube-jobs';
+import { BATCH_CONTAINER_LABEL, BATCH_JOB_METRICS } from './names';
 import { toPrometheusDuration } from './prometheus-duration';
 import { lastOverTime, selector } from './promql';
 
 /** The labels a job's result records keep: one series per wrapped container, one for a job without `batch_container`. */
-export const RESULT_LABELS = `job, ${CONTAINER_LABEL}`;
+export const RESULT_LABELS = `job, ${BATCH_CONTAINER_LABEL}`;
 /**
  * How far past its push a pushed `batch_job_last_success_timestamp_seconds` may lie and still count
  * (a pod's clock a little ahead of the Pushgateway's); further is a bad timestamp (future,
@@ -93,12 +93,12 @@ export function jobRecords(spec: JobRecordsSpec): JobRecord[] {
         ')',
       ]),
     },
-    { record: JOB_LAST_RUN_EXIT_CODE, expr: ofNewestResult(EXIT_CODE_METRIC) },
+    { record: JOB_LAST_RUN_EXIT_CODE, expr: ofNewestResult(BATCH_JOB_METRICS.exitCode) },
     {
       record: JOB_LAST_RUN_EXIT_SIGNAL,
       expr: [
         `max by (${RESULT_LABELS}, signal) (`,
-        `  ${raw(EXIT_SIGNAL_METRIC)} > 0`,
+        `  ${raw(BATCH_JOB_METRICS.exitSignal)} > 0`,
         '  and ignoring (signal)',
         `  ${raw('push_time_seconds')} == on (${RESULT_LABELS}) group_left () ${newest(JOB_LAST_PUSH)}`,
         ')',
@@ -115,7 +115,7 @@ export function jobRecords(spec: JobRecordsSpec): JobRecord[] {
         'max by (job) (',
         '  min by (job) (',
         `    max by (${RESULT_LABELS}) (`,
-        `      (${raw('push_time_seconds')} and ${raw('batch_job_success')} == 1 unless ${raw(RUNNING_METRIC)} == 1)`,
+        `      (${raw('push_time_seconds')} and ${raw('batch_job_success')} == 1 unless ${raw(BATCH_JOB_METRICS.running)} == 1)`,
         '      or',
         `      (${raw('batch_job_last_success_timestamp_seconds')} > 0 <= ${raw('push_time_seconds')} + ${tolerance})`,
         '    )',

@@ -42,16 +42,6 @@ export const PUSHGATEWAY_OUTAGE = 'batch_job:pushgateway_outage_timestamp_second
 /** `batch_cronjob:deadline_seconds{namespace, cronjob, pushgateway, severity, <static labels>}`: a CronJob watched through kube-state-metrics. */
 export const CRONJOB_DEADLINE = 'batch_cronjob:deadline_seconds';
 
-/** The grouping label of a wrapped container when a MonitoredCronJob wraps more than one: each pushes its own result. */
-export const CONTAINER_LABEL = 'batch_container';
-
-/** Metrics the push wrapper pushes besides the metric contract's: at run start `batch_job_running 1`, at the end 0. */
-export const RUNNING_METRIC = 'batch_job_running';
-/** The command's exit status (128 + N when killed by signal N). */
-export const EXIT_CODE_METRIC = 'batch_job_exit_code';
-/** `batch_job_exit_signal{signal="SIGKILL"} 9` when killed by a signal, `batch_job_exit_signal 0` otherwise. */
-export const EXIT_SIGNAL_METRIC = 'batch_job_exit_signal';
-
 /** The label that tells the series of one Pushgateway from another's: `<namespace>/<name>`. */
 export const PUSHGATEWAY_LABEL = 'pushgateway';
 /** The label of `batch_job:info` that names the registry that declared the job: `<namespace>/<PrometheusRule name>`. */

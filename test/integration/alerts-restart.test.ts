@@ -16,7 +16,7 @@ const pushgatewayBinary = findBinary('prometheus-pushgateway', 'prometheus-pushg
 const DEADLINE = 30;
 const FOR = 20;
 
-function rulesWith(jobs: string[]): object[] {
+function rulesWith(jobs: string[], queryOffset?: string): object[] {
   const chart = new BatchMonitoringChart(Testing.app(), 'restart', {
     cleanupEnabled: false,
     alerts: { forDurations: { notRunning: Duration.seconds(FOR) } },
@@ -24,7 +24,7 @@ function rulesWith(jobs: string[]): object[] {
     registry: { evaluationInterval: Duration.seconds(1) },
   });
   for (const name of jobs) chart.addJob({ name, interval: Duration.seconds(20), grace: Duration.seconds(10), maxDuration: Duration.seconds(5) });
-  return synth(chart).all('PrometheusRule').flatMap((r) => r.spec.groups);
+  return synth(chart).all('PrometheusRule').flatMap((r) => r.spec.groups).map((g: any) => (queryOffset ? { ...g, query_offset: queryOffset } : g));
 }
 
 /**
@@ -33,7 +33,12 @@ function rulesWith(jobs: string[]): object[] {
  * on the same data directory while the alert is pending neither resets the declaration (which
  * would delay the alert by a whole deadline) nor the pending time.
  */
-describe.skipIf(!prometheusBinary || !pushgatewayBinary)('never-reported jobs on a real Prometheus, across a restart and a reload', () => {
+// Also with every group evaluated in the past, as a Mimir ruler does by default (1m there; here scaled
+// to the test's seconds-long deadline, as its intervals are).
+describe.skipIf(!prometheusBinary || !pushgatewayBinary).each([
+  { offset: undefined, seconds: 0, what: '' },
+  { offset: '2s', seconds: 2, what: ', with query_offset on every group' },
+])('never-reported jobs on a real Prometheus, across a restart and a reload$what', ({ offset, seconds }) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alerts-restart-'));
   let pgw: Awaited<ReturnType<typeof startPushgateway>> | undefined;
   // The Pushgateway is up (scraped as the ServiceMonitor would have it), but nobody pushes.
@@ -82,7 +87,7 @@ describe.skipIf(!prometheusBinary || !pushgatewayBinary)('never-reported jobs on
 
   test('silent before the deadline from the first load, pending after it, firing on time after a restart while pending', async () => {
     pgw = await startPushgateway(pushgatewayBinary!);
-    prometheus = await startPrometheus(prometheusBinary!, dir, config(pgw.port), rulesWith(['nightly']), flags);
+    prometheus = await startPrometheus(prometheusBinary!, dir, config(pgw.port), rulesWith(['nightly'], offset), flags);
     const first = await waitFor('the declaration', () => declared('nightly'), 30_000);
     // Before the deadline: nothing, not even pending.
     expect(Date.now() / 1000).toBeLessThan(first + DEADLINE);
@@ -96,7 +101,7 @@ describe.skipIf(!prometheusBinary || !pushgatewayBinary)('never-reported jobs on
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(pending.activeAt) + (FOR - 6) * 1000 - Date.now())));
     expect((await notRunning())?.state).toBe('pending');
     await prometheus.stop();
-    prometheus = await startPrometheus(prometheusBinary!, dir, config(pgw.port), rulesWith(['nightly']), flags);
+    prometheus = await startPrometheus(prometheusBinary!, dir, config(pgw.port), rulesWith(['nightly'], offset), flags);
     const restartedAt = Date.now() / 1000;
     const again = await waitFor('the declaration after the restart', () => declared('nightly'), 30_000);
     expect(again).toBe(first);
@@ -113,11 +118,12 @@ describe.skipIf(!prometheusBinary || !pushgatewayBinary)('never-reported jobs on
 
   test('a reload that declares another job keeps the first declaration and declares the new job at the reload', async () => {
     const first = await declared('nightly');
-    fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: rulesWith(['nightly', 'weekly']) }));
+    fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: rulesWith(['nightly', 'weekly'], offset) }));
     process.kill(prometheus!.pid, 'SIGHUP');
     const reloadedAt = Date.now() / 1000;
     const added = await waitFor('the new declaration', () => declared('weekly'), 30_000);
-    expect(added).toBeGreaterThanOrEqual(reloadedAt - 2);
+    // Evaluated `seconds` in the past, the declaration is that much older.
+    expect(added).toBeGreaterThanOrEqual(reloadedAt - 2 - seconds);
     expect(await declared('nightly')).toBe(first);
   }, 60_000);
 });
