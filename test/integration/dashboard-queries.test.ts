@@ -41,13 +41,16 @@ const NEW = pod('pushgateway-new');
 const series = (name: string, labels: string, values: string) => ({ series: `${name}{${labels}}`, values });
 
 const inputSeries = [
-  // daily-backup: last success at 0 -> 25h ago: past its 24h interval, within its 2h grace: late
-  series('batch_job_last_success_timestamp_seconds', `job="daily-backup",${OLD}`, '0x1560'),
-  series('batch_job_last_success_timestamp_seconds', `job="daily-backup",${NEW}`, '0x1560'),
+  // daily-backup: last success at 1 -> 25h ago: past its 24h interval, within its 2h grace: late.
+  // Its last push (86400) started a run (batch_job_running 1, the last result kept), so the time of
+  // that success is the pushed timestamp, not that push's (the rules' success time; 0 means never).
+  series('batch_job_last_success_timestamp_seconds', `job="daily-backup",${OLD}`, '1x1560'),
+  series('batch_job_last_success_timestamp_seconds', `job="daily-backup",${NEW}`, '1x1560'),
   series('batch_job_success', `job="daily-backup",${NEW}`, '1x1560'),
+  series('batch_job_running', `job="daily-backup",${NEW}`, '1x1560'),
   series('batch_job_duration_seconds', `job="daily-backup",${NEW}`, '240x1560'),
   // data-processing: last success 25h ago with a 1h interval: overdue; its last run failed and was slow
-  series('batch_job_last_success_timestamp_seconds', `job="data-processing",instance="worker-1",${NEW}`, '0x1560'),
+  series('batch_job_last_success_timestamp_seconds', `job="data-processing",instance="worker-1",${NEW}`, '1x1560'),
   series('batch_job_success', `job="data-processing",instance="worker-1",${NEW}`, '0x1560'),
   series('batch_job_duration_seconds', `job="data-processing",instance="worker-1",${NEW}`, '900x1560'),
   // log-cleanup: succeeded 1000 s before the evaluation: on time
@@ -55,7 +58,7 @@ const inputSeries = [
   series('batch_job_success', `job="log-cleanup",${NEW}`, '1x1560'),
   series('batch_job_duration_seconds', `job="log-cleanup",${NEW}`, '60x1560'),
   // not registered with the chart: shown, but without thresholds
-  series('batch_job_last_success_timestamp_seconds', `job="adhoc",${NEW}`, '0x1560'),
+  series('batch_job_last_success_timestamp_seconds', `job="adhoc",${NEW}`, '1x1560'),
   series('batch_job_duration_seconds', `job="adhoc",${NEW}`, '1x1560'),
   series('push_time_seconds', `job="adhoc",${NEW}`, '50000x1560'),
   series('push_time_seconds', `job="log-cleanup",${NEW}`, '89000x1560'),
@@ -80,9 +83,9 @@ const cases: Array<{ what: string; expr: string; exp: Array<{ labels: string; va
   { what: 'last result', expr: query('Jobs', 'A'),
     exp: [sample('{job="daily-backup"}', 1), sample('{job="data-processing"}', 0), sample('{job="log-cleanup"}', 1)] },
   { what: 'last success time in ms', expr: query('Jobs', 'B'),
-    exp: [sample('{job="adhoc"}', 0), sample('{job="daily-backup"}', 0), sample('{job="data-processing"}', 0), sample('{job="log-cleanup"}', 89000000)] },
+    exp: [sample('{job="adhoc"}', 1000), sample('{job="daily-backup"}', 1000), sample('{job="data-processing"}', 1000), sample('{job="log-cleanup"}', 89000000)] },
   { what: 'time since last success', expr: query('Jobs', 'C'),
-    exp: [sample('{job="adhoc"}', 90000), sample('{job="daily-backup"}', 90000), sample('{job="data-processing"}', 90000), sample('{job="log-cleanup"}', 1000)] },
+    exp: [sample('{job="adhoc"}', 89999), sample('{job="daily-backup"}', 89999), sample('{job="data-processing"}', 89999), sample('{job="log-cleanup"}', 1000)] },
   { what: 'schedule: on time 0, late 1, overdue 2, per job', expr: query('Jobs', 'D'),
     exp: [sample('{job="daily-backup"}', 1), sample('{job="data-processing"}', 2), sample('{job="log-cleanup"}', 0)] },
   { what: 'last duration', expr: query('Jobs', 'E'),
