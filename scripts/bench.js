@@ -266,7 +266,7 @@ ${ids.map((id) => `| ${id} | ${configs.map((c) => (size(c, id) ? size(c, id).jso
 Largest object: ${largest.toLocaleString('en')} bytes with 1000 jobs, ${largestDistinct.toLocaleString('en')} with 1000 jobs of distinct
 thresholds. ${over.length === 0 ? 'No object reaches the 256 KiB client-side apply limit.' : `At or over the 256 KiB client-side apply limit: ${over.join('; ')}: apply with \`kubectl apply --server-side\` (README), which keeps no last-applied annotation.`}
 The job registry's declarations grow by about ${(jobsBytes / 1000 / 1000).toFixed(1)} kB per job and are split into PrometheusRules of
-at most about 200 kB (\`<name>-jobs\`, \`<name>-jobs-2\`, ...); the alerts (\`<name>-rules\`), the dashboard, the
+at most 500 jobs and 150 kB of PromQL, one rule group each (\`<name>-jobs\`, \`<name>-jobs-2\`, ...); the alerts (\`<name>-rules\`), the dashboard, the
 Pushgateway and the cleanup do not grow with the jobs. \`test/scale.test.ts\` asserts these limits.
 
 ### 4. Start-up cost per dependency
