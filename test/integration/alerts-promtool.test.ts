@@ -444,6 +444,7 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
           + 'resident memory against its container\'s memory limit). Pushes and scrapes slow down as groups pile up, and past the memory limit it is killed: '
           + 'let the cleanup reclaim groups, or give it more memory and CPU.',
         runbook_url: `${RUNBOOKS}#pushgatewaynearcapacity`,
+        dashboard_url: `${GRAFANA}/d/batch-jobs`,
       },
     });
     promtoolTest('near-capacity', {
