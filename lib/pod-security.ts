@@ -13,3 +13,16 @@ export const RESTRICTED_CONTAINER = {
   allowPrivilegeEscalation: false,
   privileged: false,
 } as const;
+
+/**
+ * A raw (k8s L1) container's security context for "restricted", as nobody: the Pushgateway's and
+ * its write-scope proxy's containers.
+ */
+export const RESTRICTED_RAW_CONTAINER_CONTEXT = {
+  runAsNonRoot: true,
+  runAsUser: NOBODY,
+  runAsGroup: NOBODY,
+  ...RESTRICTED_CONTAINER,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};

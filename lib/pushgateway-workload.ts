@@ -2,7 +2,7 @@ import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { ContainerResources, Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { toKubeResources } from './kube-quantity';
-import { NOBODY, RESTRICTED_CONTAINER } from './pod-security';
+import { NOBODY, RESTRICTED_RAW_CONTAINER_CONTEXT } from './pod-security';
 import { toGoDuration } from './prometheus-duration';
 import { webConfigArgs, webConfigMounts, webConfigVolumes } from './pushgateway-auth';
 import { DATA_DIR, ResolvedPushgateway } from './pushgateway-resolve';
@@ -155,14 +155,7 @@ function podTemplate(r: ResolvedPushgateway, claimName: string | undefined, prox
         livenessProbe: probe(r, '/-/healthy', 6),
         readinessProbe: probe(r, '/-/ready', 3),
         resources: toKubeResources(resources(r)),
-        securityContext: {
-          runAsNonRoot: true,
-          runAsUser: NOBODY,
-          runAsGroup: NOBODY,
-          ...RESTRICTED_CONTAINER,
-          capabilities: { drop: ['ALL'] },
-          seccompProfile: { type: 'RuntimeDefault' },
-        },
+        securityContext: RESTRICTED_RAW_CONTAINER_CONTEXT,
         volumeMounts: volumeMounts.length ? volumeMounts : undefined,
       }, ...proxy ? [proxy.container] : []],
       volumes: volumes.length ? volumes : undefined,

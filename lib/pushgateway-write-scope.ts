@@ -3,7 +3,7 @@ import { Lazy, Size } from 'cdk8s';
 import { ContainerResources, Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { toKubeResources } from './kube-quantity';
-import { NOBODY, RESTRICTED_CONTAINER } from './pod-security';
+import { RESTRICTED_RAW_CONTAINER_CONTEXT } from './pod-security';
 import type { ResolvedPushgateway } from './pushgateway-resolve';
 import { PushgatewayCaCertificate } from './pushgateway-web-config';
 import { checkDnsLabel, invalidInput } from './validation';
@@ -165,14 +165,7 @@ export function addWriteScopeProxy(scope: Construct, r: ResolvedPushgateway, wri
       cpu: { request: Cpu.millis(10), limit: Cpu.millis(200) },
       memory: { request: Size.mebibytes(16), limit: Size.mebibytes(64) },
     }),
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: NOBODY,
-      runAsGroup: NOBODY,
-      ...RESTRICTED_CONTAINER,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: RESTRICTED_RAW_CONTAINER_CONTEXT,
     volumeMounts: volumes.map((volume) => ({ name: volume.name, mountPath: WRITE_SCOPE_VOLUMES[volume.name], ...(volume.name === 'proxy-tmp' ? {} : { readOnly: true }) })),
   };
   const hash = () => createHash('sha256').update(config()).digest('hex').slice(0, 16);
