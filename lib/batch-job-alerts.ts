@@ -15,7 +15,7 @@ import { KubeJobs } from './kube-jobs';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { BATCH_CONTAINER_LABEL, BATCH_JOB_METRICS } from './names';
 import { matcher, quoteLabelValue, selector } from './promql';
-import { IPushgateway } from './pushgateway';
+import { IPushgateway } from './pushgateway-interface';
 import { pushedMatchers, pushgatewayAlerts, pushgatewaySelector } from './pushgateway-alerts';
 import { refuseDuplicateObjects } from './unique-objects';
 import { checkDnsLabel, checkPositive, checkRequired, invalidInput, REQUIRED_PUSHGATEWAY } from './validation';

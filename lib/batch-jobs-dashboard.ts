@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { buildDashboard } from './dashboard-model';
 import { objectLabels } from './object-labels';
-import { IPushgateway } from './pushgateway';
+import { IPushgateway } from './pushgateway-interface';
 import { refuseDuplicateObjects } from './unique-objects';
 import { checkPositive, checkRequired, invalidInput, isDnsLabel, REQUIRED_PUSHGATEWAY, REQUIRED_STRING } from './validation';
 

@@ -2,7 +2,7 @@ import { ApiObject, JsonPatch } from 'cdk8s';
 import { Capability, ConfigMap, CronJob, EnvValue, ISecret, Secret, Volume, VolumeMount } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PUSHER_ENV } from './names';
-import { IPushgateway } from './pushgateway';
+import { IPushgateway } from './pushgateway-interface';
 import { PushgatewayBasicAuth, PushgatewayCaCertificate } from './pushgateway-web-config';
 
 /**

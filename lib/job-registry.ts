@@ -15,7 +15,8 @@ import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
 import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { isPromLabelName, lastOverTime, matcher, quoteLabelValue, selector } from './promql';
-import { IPushgateway, Pushgateway } from './pushgateway';
+import { Pushgateway } from './pushgateway';
+import { IPushgateway } from './pushgateway-interface';
 import { checkDnsLabel, checkJobThresholds, checkPositive, checkRequired, invalidInput, REQUIRED_DURATION, REQUIRED_PUSHGATEWAY, REQUIRED_STRING } from './validation';
 
 /** Options of `JobRegistry` that do not depend on a Pushgateway (also the `registry` prop of `BatchMonitoringChart`). */

@@ -9,7 +9,7 @@ import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { readPackageFile } from './package-file';
 import { NOBODY } from './pod-security';
 import { JobRegistry, RegisteredJob } from './job-registry';
-import { IPushgateway } from './pushgateway';
+import { IPushgateway } from './pushgateway-interface';
 import { addPusherEnvironment, authOf } from './pusher-pod';
 import { refuseDuplicateObjects } from './unique-objects';
 import { checkDnsLabel, checkRequired, checkStartingDeadline, invalidInput, optional, REQUIRED_CRON, REQUIRED_DURATION, REQUIRED_STRING } from './validation';

@@ -95,3 +95,8 @@ export const BATCH_CONTAINER_LABEL = 'batch_container';
 
 /** The `job` label the cleanup pushes its own run's metrics with. */
 export const CLEANUP_JOB_NAME = 'pushgateway-cleanup';
+
+/** The pod label that admits a pod to push under the default NetworkPolicy. */
+export const PUSHER_LABEL = 'batch-monitoring.io/pusher';
+/** The namespace label, set by an admin, that admits a namespace's pusher-labelled pods. */
+export const PUSHERS_NAMESPACE_LABEL = 'batch-monitoring.io/pushers';

@@ -2,36 +2,15 @@ import { Chart } from 'cdk8s';
 import { AbstractPod, Container, EnvValue } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { basicAuthEnv, caMount, pushgatewayUrlEnv } from './cron-job-pod';
-import { PUSHER_ENV } from './names';
-import type { IPushgateway } from './pushgateway';
-import { PUSHER_LABEL, PUSHERS_NAMESPACE_LABEL } from './pushgateway-resolve';
-import { PushgatewayBasicAuth, PushgatewayCaCertificate, PushgatewayClientAuth } from './pushgateway-web-config';
+import { PUSHER_ENV, PUSHER_LABEL, PUSHERS_NAMESPACE_LABEL } from './names';
+import { GrantPushOptions, IPushgateway } from './pushgateway-interface';
+import { PushgatewayClientAuth } from './pushgateway-web-config';
 import { invalidInput } from './validation';
 
 // The one home of what a pod that pushes needs: the pusher label, the Pushgateway URLs, the
 // credentials and the CA certificate (never the Pushgateway's key), and a note of what must exist
 // in the pod's namespace. `grantPush` of Pushgateway and of an imported Pushgateway, and through
 // them MonitoredCronJob and CleanupCronJob, all come here.
-
-/** Options of `IPushgateway.grantPush`. */
-export interface GrantPushOptions {
-  /**
-   * The `job` label the pods push with, set as `BATCH_JOB_NAME` (what the push wrapper reads).
-   * @default - not set
-   */
-  readonly jobName?: string;
-  /**
-   * Basic-auth credentials, from a Secret in the pods' namespace.
-   * @default - the Pushgateway's (`clientAuth.basicAuth`), if any
-   */
-  readonly basicAuth?: PushgatewayBasicAuth;
-  /**
-   * The CA certificate that verifies the Pushgateway, from a Secret key or ConfigMap in the pods'
-   * namespace; only that key is mounted.
-   * @default - the Pushgateway's (`clientAuth.ca`), if any
-   */
-  readonly caCertificate?: PushgatewayCaCertificate;
-}
 
 /** What the granting Pushgateway knows about itself that an imported one cannot. */
 export interface GrantContext {

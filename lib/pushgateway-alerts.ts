@@ -9,7 +9,7 @@ import { AlertSeverity } from './batch-job';
 import { pushgatewayId } from './job-series';
 import { toPrometheusDuration } from './prometheus-duration';
 import { lastOverTime, matcher, selector } from './promql';
-import { IPushgateway } from './pushgateway';
+import { IPushgateway } from './pushgateway-interface';
 import { pushgatewayNearCapacity } from './pushgateway-capacity';
 
 // A rejected push is a single event (often the first 4xx, which only creates the counter): it

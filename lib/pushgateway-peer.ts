@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { k8s } from 'cdk8s-plus-27';
-import { PUSHER_LABEL, PUSHERS_NAMESPACE_LABEL } from './pushgateway-resolve';
+import { PUSHER_LABEL, PUSHERS_NAMESPACE_LABEL } from './names';
 import { checkDnsLabel, checkKubernetesLabels, invalidInput } from './validation';
 
 // Set by Kubernetes on every namespace: the way to select one namespace by name.

@@ -1,6 +1,7 @@
 import { Chart, Duration, Size } from 'cdk8s';
 import { k8s, ServiceType } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { PUSHERS_NAMESPACE_LABEL } from './names';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toQuantity } from './kube-quantity';
 import { DEFAULT_PART_OF, imageVersion, ObjectIdentity, objectLabels, selectorLabels } from './object-labels';
@@ -15,10 +16,6 @@ import { checkDnsLabel, checkKubernetesLabels, checkLabelValue, checkPort, check
 
 const DEFAULT_IMAGE = 'quay.io/prometheus/pushgateway:v1.11.3';
 export const DATA_DIR = '/data';
-/** The pod label that admits a pod to push under the default NetworkPolicy. */
-export const PUSHER_LABEL = 'batch-monitoring.io/pusher';
-/** The namespace label, set by an admin, that admits a namespace's pusher-labelled pods. */
-export const PUSHERS_NAMESPACE_LABEL = 'batch-monitoring.io/pushers';
 // Marks the headless Service, which the ServiceMonitor must not select: it would scrape every replica twice.
 export const HEADLESS_LABEL = 'batch-monitoring.io/headless';
 // The volume types Pod Security "restricted" admits.

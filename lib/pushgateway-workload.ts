@@ -6,7 +6,8 @@ import { NOBODY, RESTRICTED_RAW_CONTAINER_CONTEXT } from './pod-security';
 import { toGoDuration } from './prometheus-duration';
 import { webConfigArgs, webConfigMounts, webConfigVolumes } from './pushgateway-auth';
 import { DATA_DIR, ResolvedPushgateway } from './pushgateway-resolve';
-import { addWriteScopeProxy, upstreamPort, upstreamProbe, WriteScopePod, WriteScopeTenants } from './pushgateway-write-scope';
+import { upstreamPort } from './pushgateway-write-scope';
+import { addWriteScopeProxy, upstreamProbe, WriteScopePod, WriteScopeTenants } from './pushgateway-write-scope-proxy';
 
 // The Pushgateway pods: their arguments, volumes, the pod template, and the Deployment (one
 // replica) or StatefulSet (replicas) that runs them, with the claims and disruption budget.

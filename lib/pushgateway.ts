@@ -1,56 +1,21 @@
 import { AbstractPod, k8s } from 'cdk8s-plus-27';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { ServiceMonitor } from '../imports/monitoring.coreos.com';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { DEFAULT_PART_OF, objectLabels } from './object-labels';
 import { addHeadlessService, addIngress, addNetworkPolicy, addService } from './pushgateway-exposure';
 import { addPrometheusDiscoveryRbac, addServiceMonitor } from './pushgateway-monitoring';
 import { PushgatewayProps } from './pushgateway-props';
-import { PUSHER_LABEL, PUSHERS_NAMESPACE_LABEL, pushgatewayUrl, resolvePushgatewayProps, routePrefixOf } from './pushgateway-resolve';
+import { PUSHER_LABEL, PUSHERS_NAMESPACE_LABEL } from './names';
+import { pushgatewayUrl, resolvePushgatewayProps, routePrefixOf } from './pushgateway-resolve';
 import { checkWriteScopeJobs } from './pushgateway-write-scope';
-import { GrantPushOptions, grantPushTo } from './pusher-pod';
+import { grantPushTo } from './pusher-pod';
+import { GrantPushOptions, IPushgateway } from './pushgateway-interface';
 import type { ProxyJob } from './write-scope-proxy-config';
 import { PushgatewayClientAuth } from './pushgateway-web-config';
 import { addDisruptionBudget, addWorkload } from './pushgateway-workload';
 import { refuseDuplicateObjects } from './unique-objects';
 import { checkDnsLabel, checkLabelValue, checkPort, checkRequired, invalidInput, REQUIRED_STRING } from './validation';
-
-/**
- * A Pushgateway as pushers, rules and dashboards see it: where it is and how to reach it. A
- * `Pushgateway` deployed by this app is one; `Pushgateway.fromPushgatewayAttributes` makes one for
- * a Pushgateway deployed elsewhere (another app, a Helm release).
- */
-export interface IPushgateway extends IConstruct {
-  /** The Service name, and the scrape `job` label of the Pushgateway's own metrics. */
-  readonly name: string;
-  /** Namespace of the Pushgateway's Service. */
-  readonly namespace: string;
-  /** The Service port. */
-  readonly port: number;
-  /** `http` or `https`. */
-  readonly scheme: string;
-  /** The route prefix, `''` when none. */
-  readonly routePrefix: string;
-  /** The in-cluster base URL clients push to (the Service). */
-  readonly url: string;
-  /** Number of replicas; every pusher pushes to each, Prometheus scrapes each. */
-  readonly replicas: number;
-  /** One base URL per replica (with 1 replica: `[url]`). */
-  readonly replicaUrls: string[];
-  /** The Secrets clients authenticate and verify TLS with; empty without a web config. */
-  readonly clientAuth: PushgatewayClientAuth;
-  /** The flavour of the kube-prometheus that scrapes the Pushgateway and loads rules about it. */
-  readonly flavour: KubePrometheusFlavour;
-  /** Labels on the Pushgateway's objects (`app.kubernetes.io/part-of` names the product). */
-  readonly labels: Record<string, string>;
-  /**
-   * Gives a workload's (or pod's) pods what they need to push: the pusher label, `PUSHGATEWAY_URL`
-   * (and `PUSHGATEWAY_URLS` with replicas) in each container so far, the credentials and the CA
-   * certificate; notes on it (annotation `batch-monitoring.io/pushgateway-prerequisites`) what its
-   * namespace must hold when that is not the Pushgateway's.
-   */
-  grantPush(pod: AbstractPod, options?: GrantPushOptions): void;
-}
 
 /** What `Pushgateway.fromPushgatewayAttributes` needs to know about a Pushgateway deployed elsewhere. */
 export interface PushgatewayAttributes {
