@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -226,6 +226,20 @@ function pythonConsumer(): { python?: string; pythonPath?: string[]; problem?: s
 }
 const VENDOR = path.resolve(root, '..', 'shared', 'vendor', 'python');
 
+/**
+ * cdk8s, constructs and cdk8s-plus-27 generated for Python, started when this file loads: it needs
+ * only node_modules, and run beside the tests above it uses a core they leave idle instead of
+ * lengthening the file by as much (it is the file's longest step).
+ */
+const pythonPeers: Promise<string> | undefined = pythonConsumer().python ? new Promise((resolve, reject) => {
+  const peers = path.join(scratch, 'python-peers');
+  execFile('npx', ['jsii-pacmak', '--code-only', '--targets', 'python', '--outdir', peers,
+    'node_modules/constructs', 'node_modules/cdk8s', 'node_modules/cdk8s-plus-27'], { cwd: root, maxBuffer: 64 * 1024 * 1024 },
+  (error, stdout, stderr) => (error ? reject(new Error(`jsii-pacmak of the peers failed:\n${stdout}\n${stderr}`)) : resolve(peers)));
+}) : undefined;
+// Awaited by the Python test; a failure there, not an unhandled rejection before it.
+pythonPeers?.catch(() => undefined);
+
 /** Every file under `dir`, by relative path. */
 function filesOf(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
@@ -242,7 +256,7 @@ function filesOf(dir: string): Record<string, string> {
  * the jsii runtime built from source (../shared/vendor/python), and write byte for byte what their
  * TypeScript twins write from the npm tarball. Errors reach Python with the Python names.
  */
-test('Python apps on the generated packages synthesize what their TypeScript twins do', (ctx) => {
+test('Python apps on the generated packages synthesize what their TypeScript twins do', async (ctx) => {
   const { python, pythonPath, problem } = pythonConsumer();
   if (!python) {
     if (process.env.CI) throw new Error(`${problem}; CI must run the Python apps, not skip them`);
@@ -250,9 +264,7 @@ test('Python apps on the generated packages synthesize what their TypeScript twi
     ctx.skip();
   }
   packageLanguages();
-  const peers = path.join(scratch, 'python-peers');
-  run('npx', ['jsii-pacmak', '--code-only', '--targets', 'python', '--outdir', peers,
-    'node_modules/constructs', 'node_modules/cdk8s', 'node_modules/cdk8s-plus-27'], root);
+  const peers = await pythonPeers!;
   const runtime = path.join(scratch, 'python-runtime');
   for (const wheel of fs.readdirSync(VENDOR).filter((f) => f.endsWith('.whl'))) run(python!, ['-m', 'zipfile', '-e', path.join(VENDOR, wheel), runtime], root);
   const env = {
