@@ -14,7 +14,7 @@ import { JobRegistry, RegisteredCronJob, RegisteredJob } from './job-registry';
 import { KubeJobs } from './kube-jobs';
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { BATCH_CONTAINER_LABEL, BATCH_JOB_METRICS } from './names';
-import { matcher, quoteLabelValue, selector } from './promql';
+import { matcher, quoteLabelValue, selector, withLabel } from './promql';
 import { IPushgateway } from './pushgateway-interface';
 import { pushedMatchers, pushgatewayAlerts, pushgatewaySelector } from './pushgateway-alerts';
 import { refuseDuplicateObjects } from './unique-objects';
@@ -265,7 +265,7 @@ export class BatchJobAlerts extends Construct {
       'max by (job) (',
       `  ${byJob(JOB_LAST_SUCCESS)}`,
       '  or',
-      `  label_replace(${kubeJobs.lastSuccessfulTimes().split('\n').join('\n  ')}, "source", "cronjob", "", "")`,
+      `  ${withLabel(kubeJobs.lastSuccessfulTimes().split('\n').join('\n  '), 'source', 'cronjob')}`,
       ')',
     ];
     const failedKubeJob = byJob(JOB_LAST_FAILED_KUBE_JOB);

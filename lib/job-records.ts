@@ -12,7 +12,7 @@ import {
 import { KubeJobs } from './kube-jobs';
 import { BATCH_CONTAINER_LABEL, BATCH_JOB_METRICS } from './names';
 import { toPrometheusDuration } from './prometheus-duration';
-import { lastOverTime, selector } from './promql';
+import { lastOverTime, selector, withLabel } from './promql';
 
 /** The labels a job's result records keep: one series per wrapped container, one for a job without `batch_container`. */
 export const RESULT_LABELS = `job, ${BATCH_CONTAINER_LABEL}`;
@@ -121,7 +121,7 @@ export function jobRecords(spec: JobRecordsSpec): JobRecord[] {
         '    )',
         '  )',
         '  or',
-        `  label_replace(max by (job) ${memory(JOB_LAST_SUCCESS)} <= time() + ${tolerance} and on (job) ${own(JOB_INFO)}, "source", "memory", "", "")`,
+        `  ${withLabel(`max by (job) ${memory(JOB_LAST_SUCCESS)} <= time() + ${tolerance} and on (job) ${own(JOB_INFO)}`, 'source', 'memory')}`,
         ')',
       ],
     },

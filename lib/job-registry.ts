@@ -14,7 +14,7 @@ import {
 import { KubePrometheusFlavour } from './kube-prometheus-flavour';
 import { toPrometheusDuration } from './prometheus-duration';
 import { DEFAULT_PART_OF, objectLabels } from './object-labels';
-import { isPromLabelName, lastOverTime, matcher, quoteLabelValue, selector } from './promql';
+import { isPromLabelName, lastOverTime, matcher, selector, withLabel } from './promql';
 import { Pushgateway } from './pushgateway';
 import { IPushgateway } from './pushgateway-interface';
 import { checkDnsLabel, checkJobThresholds, checkPositive, checkRequired, invalidInput, REQUIRED_DURATION, REQUIRED_PUSHGATEWAY, REQUIRED_STRING } from './validation';
@@ -456,12 +456,10 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 /**
  * A constant series with these labels, e.g. `label_replace(vector(1), "job", "daily-backup", "", "")`:
- * no storage is read. `$` is doubled, since label_replace would expand `$name` in a replacement.
+ * no storage is read.
  */
 function constant(value: string, labels: Record<string, string>): string {
-  return Object.keys(labels).sort().reduce(
-    (expr, key) => `label_replace(${expr}, ${quoteLabelValue(key)}, ${quoteLabelValue(labels[key].replace(/\$/g, '$$$$'))}, "", "")`,
-    `vector(${value})`);
+  return Object.keys(labels).sort().reduce((expr, key) => withLabel(expr, key, labels[key]), `vector(${value})`);
 }
 
 /** `a or b or ...` as a balanced tree: Prometheus's `or` hashes its left side, so a chain would cost the square of its length. */

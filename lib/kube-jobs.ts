@@ -9,7 +9,7 @@
  * kube_pod_container_status_terminated_reason and kube_pod_container_status_last_terminated_reason.
  */
 import { CRONJOB_LABEL } from './job-series';
-import { matcher, selector } from './promql';
+import { matcher, selector, withLabel } from './promql';
 
 /** Builds the expressions for one kube-state-metrics scrape job and one Pushgateway's `batch_job:info`. */
 export class KubeJobs {
@@ -35,11 +35,11 @@ export class KubeJobs {
       `(max by (namespace, job_name) (${this.ksm('kube_job_status_start_time')}) and on (namespace, job_name) (${failed}))`,
       // Each branch is 1, so the product is the start time.
       '* on (namespace, job_name) group_left (reason) (',
-      `  label_replace(${oomKilled.join('\n  ')}, "reason", "OOMKilled", "", "")`,
+      `  ${withLabel(oomKilled.join('\n  '), 'reason', 'OOMKilled')}`,
       '  or on (namespace, job_name)',
       `  clamp_max(max by (namespace, job_name, reason) (${this.ksm('kube_job_status_failed', [matcher('reason', '', '!=')])} > 0), 1)`,
       '  or on (namespace, job_name)',
-      `  label_replace(max by (namespace, job_name) (${failed}), "reason", "Failed", "", "")`,
+      `  ${withLabel(`max by (namespace, job_name) (${failed})`, 'reason', 'Failed')}`,
       ')',
     ]);
   }

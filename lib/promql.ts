@@ -25,6 +25,15 @@ export function matcher(name: string, value: string, op: '=' | '!=' | '=~' | '!~
   return `${name}${op}${quoteLabelValue(value)}`;
 }
 
+/**
+ * `expr` with label `name` set to `value` on every series: `label_replace(expr, "name", "value",
+ * "", "")`. `$` is doubled, since label_replace would expand `$name` in a replacement.
+ */
+export function withLabel(expr: string, name: string, value: string): string {
+  if (!LABEL_NAME.test(name)) throw new Error(`invalid Prometheus label name ${JSON.stringify(name)}`);
+  return `label_replace(${expr}, ${quoteLabelValue(name)}, ${quoteLabelValue(value.replace(/\$/g, '$$$$'))}, "", "")`;
+}
+
 /** A vector selector: `metric{a="b",c="d"}`, with matchers in the given order. */
 export function selector(metric: string, matchers: string[] = []): string {
   if (!METRIC_NAME.test(metric)) throw new Error(`invalid Prometheus metric name ${JSON.stringify(metric)}`);
