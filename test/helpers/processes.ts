@@ -121,6 +121,22 @@ export function serviceMonitorScrapeConfig(jobName: string, endpoint: any, port:
 }
 
 /**
+ * The loop a synthesized chart describes, with real parts: a Pushgateway started with the
+ * Deployment's args (its data in `dir`), and a Prometheus that scrapes it as the ServiceMonitor
+ * says and evaluates every PrometheusRule's groups, both every second. `args` restarts the
+ * Pushgateway on the same data.
+ */
+export async function startSynthesizedLoop(binaries: { pushgateway: string; prometheus: string }, s: { find(kind: string): any; all(kind: string): any[] }, pushgatewayName: string, dir: string) {
+  const args = (s.find('Deployment').spec.template.spec.containers[0].args as string[]).map((a) => a.replace('=/data/', `=${dir}/`));
+  const pgw = await startPushgateway(binaries.pushgateway, args);
+  const prometheus = await startPrometheus(binaries.prometheus, dir, {
+    global: { scrape_interval: '1s', evaluation_interval: '1s' },
+    scrape_configs: [serviceMonitorScrapeConfig(pushgatewayName, s.find('ServiceMonitor').spec.endpoints[0], pgw.port)],
+  }, s.all('PrometheusRule').flatMap((r) => r.spec.groups));
+  return { args, pgw, prometheus };
+}
+
+/**
  * Starts Alertmanager on 127.0.0.1 with a free port, `config` (alertmanager.yaml text) and a temp
  * storage folder under `dir`; clustering off, as one replica needs no peers.
  */

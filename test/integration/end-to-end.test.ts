@@ -6,7 +6,7 @@ import { Duration, Testing } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BatchMonitoringChart } from '../../lib';
 import { findBinary } from '../helpers/binaries';
-import { RunningProcess, serviceMonitorScrapeConfig, startPrometheus, startPushgateway } from '../helpers/processes';
+import { RunningProcess, startPushgateway, startSynthesizedLoop } from '../helpers/processes';
 import { synth } from '../helpers/synth';
 
 const pushgatewayBinary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
@@ -32,21 +32,14 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary)('end to end: job, Pushg
   });
   chart.addJob({ name: 'e2e-backup', interval: Duration.hours(1), maxDuration: Duration.minutes(10) });
   const s = synth(chart);
-  const container = s.find('Deployment').spec.template.spec.containers[0];
-  const args = (container.args as string[]).map((a) => a.replace('=/data/', `=${dir}/`));
-  const endpoint = s.find('ServiceMonitor').spec.endpoints[0];
-  const rules = s.all('PrometheusRule').flatMap((r) => r.spec.groups);
   const seen: string[] = [];
 
+  let args: string[];
   let pgw: Awaited<ReturnType<typeof startPushgateway>>;
   let prometheus: RunningProcess & { url: string };
 
   beforeAll(async () => {
-    pgw = await startPushgateway(pushgatewayBinary!, args);
-    prometheus = await startPrometheus(prometheusBinary!, dir, {
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      scrape_configs: [serviceMonitorScrapeConfig(chart.pushgateway.name, endpoint, pgw.port)],
-    }, rules);
+    ({ args, pgw, prometheus } = await startSynthesizedLoop({ pushgateway: pushgatewayBinary!, prometheus: prometheusBinary! }, s, chart.pushgateway.name, dir));
   });
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { Cron, Duration, Testing } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BatchMonitoringChart, MonitoredCronJob } from '../../lib';
 import { findBinary } from '../helpers/binaries';
-import { RunningProcess, serviceMonitorScrapeConfig, startPrometheus, startPushgateway } from '../helpers/processes';
+import { RunningProcess, startPushgateway, startSynthesizedLoop } from '../helpers/processes';
 import { synth } from '../helpers/synth';
 
 const pushgatewayBinary = findBinary('prometheus-pushgateway', 'prometheus-pushgateway');
@@ -35,18 +35,12 @@ describe.skipIf(!pushgatewayBinary || !prometheusBinary)('two wrapped containers
   });
   const s = synth(chart);
   const containers: any[] = s.find('CronJob').spec.jobTemplate.spec.template.spec.containers;
-  const endpoint = s.find('ServiceMonitor').spec.endpoints[0];
-  const args = (s.find('Deployment').spec.template.spec.containers[0].args as string[]).map((a) => a.replace('=/data/', `=${dir}/`));
 
   let pgw: Awaited<ReturnType<typeof startPushgateway>>;
   let prometheus: RunningProcess & { url: string };
 
   beforeAll(async () => {
-    pgw = await startPushgateway(pushgatewayBinary!, args);
-    prometheus = await startPrometheus(prometheusBinary!, dir, {
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      scrape_configs: [serviceMonitorScrapeConfig(chart.pushgateway.name, endpoint, pgw.port)],
-    }, s.all('PrometheusRule').flatMap((r) => r.spec.groups));
+    ({ pgw, prometheus } = await startSynthesizedLoop({ pushgateway: pushgatewayBinary!, prometheus: prometheusBinary! }, s, chart.pushgateway.name, dir));
   });
 
   afterAll(async () => {
