@@ -22,6 +22,7 @@ const lowerPriority = ['test/helpers/lower-priority.ts'];
 export default defineConfig({
   test: {
     environment: 'node',
+    globalSetup: ['test/helpers/temp-folder.ts'],
     // Integration tests start real Prometheus binaries: room for a 2-core machine that other work
     // keeps busy (a Pushgateway, up in a fraction of a second, was seen to take a minute there).
     testTimeout: 120_000,
