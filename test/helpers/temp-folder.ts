@@ -12,6 +12,8 @@ const PREFIX = 'cdk8s-batch-monitoring-tests-';
 export default function setup(): () => void {
   if (path.basename(os.tmpdir()).startsWith(PREFIX)) return () => undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), PREFIX));
+  // Open to pass through, as /tmp is: a test runs nginx as nobody on a folder of its own inside.
+  fs.chmodSync(dir, 0o755);
   process.env.TMPDIR = dir;
   return () => fs.rmSync(dir, { recursive: true, force: true });
 }
