@@ -33,7 +33,8 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
     expect(run(['check', 'rules', 'dist-rules.yml'])).toContain('SUCCESS: 24 rules found');
   });
 
-  // One scenario, as a day of 1-minute evaluations is the costliest thing promtool does here.
+  // One scenario, as a day of 1-minute evaluations is the costliest thing promtool does here; under
+  // query_offset, install day is the hourly scenario below.
   it('is silent on healthy data over a day and more, while a daily job that never reports stays silent on install day until '
     + 'the deadline has passed since the rules were loaded, then says "never reported"', () => {
     // The rules load at time 0; daily-audit (every 1d, 2h grace) never reports, every other job is healthy.
@@ -52,8 +53,22 @@ describe.skipIf(!promtool)('alert rules under promtool', () => {
           exp_alerts: [neverReported({ job: 'daily-audit', namespace: NS }, '1d 2h 6m 0s', '1d 0h 0m 0s', '1d 2h 0m 0s')],
         },
       ],
-    }, { queryOffset: true, queryOffsetShift: 0 });
+    });
   }, 300_000);
+
+  it('an hourly job that never reports stays silent on install day until the deadline has passed since the rules were loaded, '
+    + 'with and without query_offset', () => {
+    // data-processing (every 1h, 15m grace) never reports: past the deadline from minute 76, firing after the 5m `for`.
+    const minutes = 100;
+    promtoolTest('install-day', {
+      input_series: [...healthyJobs(minutes, ONE_POD, ['data-processing']), ...upSeries(minutes)],
+      alert_rule_test: [
+        ...silent([5, 60], ALERTS),
+        { eval_time: '80m', alertname: 'BatchJobNotRunning', exp_alerts: [] },
+        { eval_time: '81m', alertname: 'BatchJobNotRunning', exp_alerts: [neverReported(DATA, '1h 21m 0s', '1h 0m 0s', '1h 15m 0s')] },
+      ],
+    }, { queryOffset: true, queryOffsetShift: 0 });
+  });
 
   it('is silent across a Pushgateway pod replacement, and keeps a pending alert pending', () => {
     const minutes = 120;
