@@ -1,8 +1,9 @@
 // npm run bench:rules (also the last part of npm run bench): what the library's alert rules cost a
 // real Prometheus per evaluation cycle, against the naive per-job rules, side by side in one
-// Prometheus on a week of backfilled Pushgateway history, for 100, 1000 and 10,000 jobs
-// (BENCH_RULE_JOBS), with the Prometheus's RSS and the rule groups. Rewrites only its own section
-// of docs/benchmarks.md.
+// Prometheus on backfilled Pushgateway history, for 100, 1000 and 10,000 jobs (BENCH_RULE_JOBS),
+// with the Prometheus's RSS and the rule groups. The history reaches as far back as any rule reads;
+// the job counts in BENCH_RULE_WEEK_JOBS run a second time on a week of it, to show that the
+// older samples change nothing. Rewrites only its own section of docs/benchmarks.md.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,9 +15,13 @@ import { fleet, FleetJob, INTERVAL_CLASSES, IntervalClass, jobOfRule, libraryRul
 const ROOT = path.join(__dirname, '..');
 const FILE = path.join(ROOT, 'docs', 'benchmarks.md');
 const HEADING = '## Alert rule cost';
-const JOB_COUNTS = (process.env.BENCH_RULE_JOBS ?? '100,1000,10000').split(',').map(Number);
-// A week plus the weekly jobs' grace (2h) plus a bit: the longest window a weekly job's rules may read.
-const HISTORY_SECONDS = 7 * 86_400 + 4 * 3600;
+const counts = (text: string) => text.split(',').filter(Boolean).map(Number);
+const JOB_COUNTS = counts(process.env.BENCH_RULE_JOBS ?? '100,1000,10000');
+const WEEK_JOB_COUNTS = counts(process.env.BENCH_RULE_WEEK_JOBS ?? '100');
+// A week plus the weekly jobs' grace (2h) plus a bit: the longest a weekly job's data can matter.
+const WEEK_SECONDS = 7 * 86_400 + 4 * 3600;
+// Prometheus's default lookback delta: an instant selector reads this far back.
+const LOOKBACK_SECONDS = 300;
 // kube-prometheus's (prometheus-operator's default).
 const EVALUATION_INTERVAL_SECONDS = 30;
 // Right after start, reading the backfilled blocks the first time, cycles take far longer.
@@ -49,6 +54,10 @@ interface SelfReads {
 
 interface Run {
   jobs: number;
+  /** Seconds of backfilled history before Prometheus starts. */
+  historySeconds: number;
+  /** How far back the rules read (`deepestRead`). */
+  deepestReadSeconds: number;
   samples: number;
   backfillSeconds: number;
   library: SetCost;
@@ -193,10 +202,23 @@ async function selfReads(url: string, groups: RuleGroup[], jobs: FleetJob[]): Pr
   return { perJob: total / jobs.length, windows: [...windows].sort() };
 }
 
-async function runFor(count: number): Promise<Run> {
+/**
+ * How far back any rule of `groups` reads, in seconds: its longest range or subquery window plus its
+ * longest `offset`, plus the lookback of an instant selector. No evaluation reads a sample older than
+ * that, however long the history.
+ */
+function deepestRead(groups: RuleGroup[]): number {
+  const longest = (expr: string, pattern: RegExp) => Math.max(0, ...[...expr.matchAll(pattern)].map((m) => durationSeconds(m[1])));
+  return Math.max(...groups.flatMap((g) => g.rules.map((r) => longest(r.expr, /\[(\w+)(?::\w*)?\]/g) + longest(r.expr, /\boffset\s+(\w+)/g))))
+    + LOOKBACK_SECONDS;
+}
+
+async function runFor(count: number, week: boolean): Promise<Run> {
   const jobs = fleet(count);
   const { groups: library, targetLabels } = libraryRules(jobs);
   const naive = naiveRules(jobs);
+  const deepestReadSeconds = deepestRead([...library, ...naive]);
+  const historySeconds = week ? WEEK_SECONDS : (Math.ceil(deepestReadSeconds / 3600) + 1) * 3600;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rules-'));
   const pushgateway = await startLivePushgateway(jobs);
   try {
@@ -204,8 +226,8 @@ async function runFor(count: number): Promise<Run> {
     const aligned = (t: number) => Math.floor(t / SCRAPE_SECONDS) * SCRAPE_SECONDS;
     const started = Date.now();
     const historyEnd = aligned(started / 1000);
-    log(`${count} jobs: backfilling ${HISTORY_SECONDS / 3600} h of history ...`);
-    let samples = await backfillHistory(dataDir, dir, pushgateway, targetLabels, historyEnd - HISTORY_SECONDS, historyEnd);
+    log(`${count} jobs: backfilling ${historySeconds / 3600} h of history ...`);
+    let samples = await backfillHistory(dataDir, dir, pushgateway, targetLabels, historyEnd - historySeconds, historyEnd);
     // The scrapes since the backfill started, so that the history reaches the moment Prometheus
     // starts, and scrapes the rest live.
     const end = aligned(Date.now() / 1000);
@@ -235,7 +257,7 @@ async function runFor(count: number): Promise<Run> {
       const libraryCost = await measureSamples(prometheus.url, library, jobs, now);
       const naiveCost = await measureSamples(prometheus.url, naive, jobs, now);
       return {
-        jobs: count, samples, backfillSeconds, library: libraryCost, naive: naiveCost, evaluation, missedIterations,
+        jobs: count, historySeconds, deepestReadSeconds, samples, backfillSeconds, library: libraryCost, naive: naiveCost, evaluation, missedIterations,
         selfReads: librarySelfReads, groups: { library: library.length, naive: naive.length },
         maxRulesPerGroup: Math.max(...library.map((g) => g.rules.length)), rssBytes,
       };
@@ -254,10 +276,33 @@ function machine(): string {
   return `${cpus.length} × ${cpus[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node.js ${process.version}, ${version}`;
 }
 
+/** The deepest read of the rules, as the report states it. */
+function deepestReadText(runs: Run[]): string {
+  const seconds = [...new Set(runs.map((r) => r.deepestReadSeconds))];
+  return seconds.map((x) => `${x / 60} minutes`).join(' or ');
+}
+
+/** What the runs repeated on a week of history (the rows marked "week") measured beside their twins. */
+function weekComparison(runs: Run[]): string {
+  const pairs = runs.filter((r) => r.historySeconds === WEEK_SECONDS).flatMap((week) => {
+    const short = runs.find((r) => r.jobs === week.jobs && r.historySeconds !== WEEK_SECONDS);
+    return short ? [{ week, short }] : [];
+  });
+  if (pairs.length === 0) return '';
+  const n = (x: number) => Math.round(x).toLocaleString('en');
+  return `To check that, the run is repeated on a week of history (${WEEK_SECONDS / 3600} hours: a week, the weekly jobs' `
+    + 'grace and a bit; the rows marked "week"): '
+    + pairs.map(({ week, short }) => `at ${week.jobs} jobs the library's rules read ${n(week.library.total)} samples per cycle on the week `
+      + `and ${n(short.library.total)} on ${short.historySeconds / 3600} h, the naive rules ${n(week.naive.total)} and ${n(short.naive.total)}; `
+      + `the library's median evaluation took ${median(week.evaluation.library).toFixed(3)} s and ${median(short.evaluation.library).toFixed(3)} s`).join('; ')
+    + '.';
+}
+
 function report(runs: Run[], host: string): string {
   const n = (x: number) => Math.round(x).toLocaleString('en');
   const s = (x: number) => x.toFixed(3);
   const ratio = (r: Run) => median(r.evaluation.library) / median(r.evaluation.naive);
+  const history = (r: Run) => (r.historySeconds === WEEK_SECONDS ? 'week' : `${r.historySeconds / 3600} h`);
   const fleetOf = (r: Run) => INTERVAL_CLASSES.map((c) => `${fleet(r.jobs).filter((j) => j.intervalClass === c).length} ${c}`).join(', ');
   return `${HEADING} (\`npm run bench:rules\`)
 
@@ -270,18 +315,18 @@ Both sets are loaded side by side into one real Prometheus, on the same data.
 Samples read per job per ${EVALUATION_INTERVAL_SECONDS} s evaluation cycle, by the job's interval (each rule's expression
 as a query, \`totalQueryableSamples\` of \`stats=all\`):
 
-| jobs | interval | library | naive | library / naive |
-| ---: | --- | ---: | ---: | ---: |
-${runs.flatMap((r) => INTERVAL_CLASSES.map((c) => `| ${r.jobs} | ${c} | ${n(r.library.perJob[c])} | ${n(r.naive.perJob[c])} | ${(r.library.perJob[c] / r.naive.perJob[c]).toFixed(1)}x |`)).join('\n')}
+| jobs | history | interval | library | naive | library / naive |
+| ---: | --- | --- | ---: | ---: | ---: |
+${runs.flatMap((r) => INTERVAL_CLASSES.map((c) => `| ${r.jobs} | ${history(r)} | ${c} | ${n(r.library.perJob[c])} | ${n(r.naive.perJob[c])} | ${(r.library.perJob[c] / r.naive.perJob[c]).toFixed(1)}x |`)).join('\n')}
 
 Evaluation time of one cycle of all the rules (\`prometheus_rule_group_last_duration_seconds\`
 summed over each set's groups; median of ${MEASURED_CYCLES} cycles):
 
-| jobs | library groups (most rules in one) | naive groups | library (s) | naive (s) | library / naive | Prometheus RSS | every cycle, library (s) | every cycle, naive (s) |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |
-${runs.map((r) => `| ${r.jobs} | ${r.groups.library} (${r.maxRulesPerGroup}) | ${r.groups.naive} | ${s(median(r.evaluation.library))} | ${s(median(r.evaluation.naive))} | **${ratio(r).toFixed(1)}x** | ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB | ${r.evaluation.library.map(s).join(', ')} | ${r.evaluation.naive.map(s).join(', ')} |`).join('\n')}
+| jobs | history | library groups (most rules in one) | naive groups | library (s) | naive (s) | library / naive | Prometheus RSS | every cycle, library (s) | every cycle, naive (s) |
+| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |
+${runs.map((r) => `| ${r.jobs} | ${history(r)} | ${r.groups.library} (${r.maxRulesPerGroup}) | ${r.groups.naive} | ${s(median(r.evaluation.library))} | ${s(median(r.evaluation.naive))} | **${ratio(r).toFixed(1)}x** | ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB | ${r.evaluation.library.map(s).join(', ')} | ${r.evaluation.naive.map(s).join(', ')} |`).join('\n')}
 
-${runs.map((r) => `- ${r.jobs} jobs (${fleetOf(r)}): ${n(r.samples)} samples backfilled in ${r.backfillSeconds.toFixed(0)} s; `
+${runs.map((r) => `- ${r.jobs} jobs (${fleetOf(r)}), ${history(r)} of history: ${n(r.samples)} samples backfilled in ${r.backfillSeconds.toFixed(0)} s; `
     + `all the library's rules read ${n(r.library.total)} samples per cycle (${n(r.library.shared)} of them in rules about no single job), `
     + `the naive rules ${n(r.naive.total)}; ${r.missedIterations} group iterations missed.`
     + (r.selfReads.windows.length === 0 ? '' : `\n- Not reached in this run, ${r.jobs} jobs: the library's recording rules that read their own output over a window `
@@ -305,9 +350,12 @@ Method (\`scripts/bench-rules.ts\`, run with tsx):
   \`batch_job_success\`, \`batch_job_duration_seconds\` and \`batch_job_last_success_timestamp_seconds\`,
   labelled with the pushed \`job\` (the pushed empty \`instance\` is dropped, as Prometheus drops empty
   labels) and the target labels \`namespace\`, \`service\`, \`pod\`, \`endpoint\` and \`container\`, each
-  value what the job's latest run pushed; plus the Pushgateway's \`up\`. ${HISTORY_SECONDS / 3600} hours of it (a week, the
-  weekly jobs' grace and a bit) up to the moment Prometheus starts are backfilled, every series at
-  every scrape, nothing thinned out at 1000 jobs: written as OpenMetrics text one 18-hour window at a
+  value what the job's latest run pushed; plus the Pushgateway's \`up\`. The history up to the moment
+  Prometheus starts is backfilled, every series at every scrape, nothing thinned out: as far back as
+  any rule of either set reads (${deepestReadText(runs)}: its longest range or subquery window plus its
+  longest \`offset\`, plus the 5 minutes an instant selector looks back), rounded up to the hour, and
+  an hour more. No evaluation reads an older sample: the library's rules remember what is older in
+  recording rules of their own. ${weekComparison(runs)} Written as OpenMetrics text one 18-hour window at a
   time (streamed to a file, then \`promtool tsdb create-blocks-from openmetrics --max-block-duration=18h\`,
   two windows at once, each file deleted once backfilled). 18-hour blocks are the largest Prometheus
   keeps as they are with its default retention, so it does not compact them while it is measured.
@@ -353,7 +401,12 @@ function writeSection(text: string): void {
 async function main() {
   const host = machine();
   const runs: Run[] = [];
-  for (const count of JOB_COUNTS) runs.push(await runFor(count));
+  for (const count of JOB_COUNTS) {
+    runs.push(await runFor(count, false));
+    if (WEEK_JOB_COUNTS.includes(count)) runs.push(await runFor(count, true));
+  }
+  // Smallest first in the report, whatever order they ran in (the largest, the likeliest to fail, first).
+  runs.sort((a, b) => a.jobs - b.jobs || a.historySeconds - b.historySeconds);
   const text = report(runs, host);
   writeSection(text);
   process.stdout.write(text);
