@@ -9,7 +9,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 // A synth takes about 4 s on an idle machine, up to 35 s on a loaded one (and was seen to take
-// over 120 s at a load of 27 on 2 cores); a test runs at most two.
+// over 120 s at a load of 27 on 2 cores).
 const SYNTHS_TIMEOUT = 300_000;
 
 function synth(output: string, ...extra: string[]) {
@@ -21,16 +21,15 @@ function snapshotOf(dir: string): Record<string, string> {
 }
 
 describe('npm run synth', () => {
-  test('is deterministic: two runs write identical bytes, identical to the committed dist/', () => {
+  // The committed dist/ was written by an earlier run (CI checks that it is current): a run that
+  // writes the same bytes shows the output does not change from run to run.
+  test('is deterministic: a run writes byte for byte the committed dist/ and grafana/', () => {
     const a = path.join(tmp, 'a');
-    const b = path.join(tmp, 'b');
     expect(synth(a).status).toBe(0);
-    expect(synth(b).status).toBe(0);
-    expect(snapshotOf(a)).toEqual(snapshotOf(b));
     expect(snapshotOf(a)).toEqual(snapshotOf(path.join(root, 'dist')));
     // The dashboard files go beside the output, not into it.
     expect(snapshotOf(path.join(tmp, 'grafana'))).toEqual(snapshotOf(path.join(root, 'grafana')));
-  }, 2 * SYNTHS_TIMEOUT);
+  }, SYNTHS_TIMEOUT);
 
   test('a failed synthesis leaves the previous output exactly as it was', () => {
     // The previous output: what a successful synthesis wrote, as committed.
