@@ -20,8 +20,8 @@ const pythonDist = path.join(root, 'build', 'dist', 'python');
 const PYTHON_MODULES = ['build', 'setuptools', 'wheel'];
 
 /** Runs a command; with `quiet`, its output is shown only when it fails. */
-function run(command, args, { quiet = false } = {}) {
-  const result = spawnSync(command, args, { cwd: root, stdio: quiet ? 'pipe' : 'inherit', encoding: 'utf8' });
+function run(command, args, { quiet = false, env = process.env } = {}) {
+  const result = spawnSync(command, args, { cwd: root, env, stdio: quiet ? 'pipe' : 'inherit', encoding: 'utf8' });
   if (result.status !== 0) {
     if (quiet) process.stderr.write(`${result.stdout}${result.stderr}`);
     console.error(`package: ${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal ?? result.error})`);
@@ -54,7 +54,9 @@ function main() {
   if (!process.argv.includes('--no-build')) run('npm', ['run', '-s', 'build']);
   fs.rmSync(packages, { recursive: true, force: true });
   fs.rmSync(pythonDist, { recursive: true, force: true });
-  run('npx', ['jsii-pacmak', '--code-only', '--no-npmignore', '--outdir', packages]);
+  // jsii-pacmak packs the npm tarball it embeds with `npm pack`, whose prepack would run the whole
+  // build again: it is built by now (above, or before --no-build).
+  run('npx', ['jsii-pacmak', '--code-only', '--no-npmignore', '--outdir', packages], { env: { ...process.env, npm_config_ignore_scripts: 'true' } });
   run(python, ['-m', 'build', '--no-isolation', '--skip-dependency-check', '--outdir', pythonDist, path.join(packages, 'python')], { quiet: true });
 
   for (const language of fs.readdirSync(packages).sort()) console.log(`build/packages/${language}`);
