@@ -1,7 +1,15 @@
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import { startPushgateway } from './processes';
+
+// The cleanup program's own Pushgateway client: node:http on kept-alive connections (fetch costs
+// several times the CPU per request, and thousands of them made most of this helper's cost).
+const { makeClient } = require('../../lib/cleanup/http-client') as {
+  makeClient(options: { url: string; concurrency: number; timeout: number; retries: number }): {
+    request(method: string, path: string, options: { body: string }): Promise<unknown>;
+    close(): void;
+  };
+};
 
 /**
  * A persistence file of the real Pushgateway holding `paths` (group paths under /metrics/, pushed
@@ -14,19 +22,17 @@ export async function pushgatewayStore(binary: string, dir: string, paths: strin
   const file = path.join(dir, 'pushgateway.data');
   const pgw = await startPushgateway(binary, ['--push.disable-consistency-check', `--persistence.file=${file}`, '--persistence.interval=1h']);
   try {
-    // node:http on kept-alive connections: fetch costs several times the CPU per request, and
-    // thousands of them made most of this helper's cost.
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const client = makeClient({ url: pgw.url, concurrency: 16, timeout: 60_000, retries: 0 });
     let next = 0;
     try {
       await Promise.all(Array.from({ length: 16 }, async () => {
         while (next < paths.length) {
           const p = paths[next++];
-          await put(agent, `${pgw.url}/metrics/${p}`, body(p));
+          await client.request('PUT', `/metrics/${p}`, { body: body(p) });
         }
       }));
     } finally {
-      agent.destroy();
+      client.close();
     }
     // Without the check, pushes are queued (202): wait until the store holds them all.
     for (let i = 0; (await groupCount(pgw.url)) < paths.length; i++) {
@@ -39,18 +45,6 @@ export async function pushgatewayStore(binary: string, dir: string, paths: strin
   }
   if (!fs.existsSync(file)) throw new Error(`the Pushgateway wrote no persistence file ${file}`);
   return file;
-}
-
-function put(agent: http.Agent, url: string, body: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'PUT', agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => (res.statusCode! < 300 ? resolve() : reject(new Error(`push to ${url}: HTTP ${res.statusCode} ${Buffer.concat(chunks)}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 /** The groups of a Pushgateway, counted from the push_time_seconds lines of GET /metrics. */
