@@ -47,6 +47,15 @@ export async function pushgatewayStore(binary: string, dir: string, paths: strin
   return file;
 }
 
+/**
+ * A Pushgateway as in a cluster (the consistency check on), with `env`, started on a store of
+ * `paths` that `pushgatewayStore` wrote into `dir`.
+ */
+export async function startOnStore(binary: string, dir: string, paths: string[], body: (p: string) => string, env?: Record<string, string>) {
+  const file = await pushgatewayStore(binary, dir, paths, body);
+  return startPushgateway(binary, [`--persistence.file=${file}`, '--persistence.interval=1h'], undefined, env);
+}
+
 /** The groups of a Pushgateway, counted from the push_time_seconds lines of GET /metrics. */
 export async function groupCount(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();

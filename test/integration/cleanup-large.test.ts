@@ -5,8 +5,8 @@ import { Chart, Testing } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pushgateway } from '../../lib';
 import { findBinary } from '../helpers/binaries';
-import { runCommand, startPushgateway } from '../helpers/processes';
-import { groupCount, peakRss, pushgatewayStore, status } from '../helpers/pushgateway-fill';
+import { runCommand } from '../helpers/processes';
+import { groupCount, peakRss, startOnStore, status } from '../helpers/pushgateway-fill';
 import { synth } from '../helpers/synth';
 
 const PROGRAM = path.join(__dirname, '..', '..', 'lib', 'cleanup', 'pushgateway-cleanup.js');
@@ -50,15 +50,14 @@ describe.skipIf(!binary)('pushgateway-cleanup on a Pushgateway holding 15,000 gr
   const container = defaultContainer();
   const limitMiB = mebibytes(container.resources.limits.memory);
   let dir: string;
-  let pgw: Awaited<ReturnType<typeof startPushgateway>>;
+  let pgw: Awaited<ReturnType<typeof startOnStore>>;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleanup-15k-'));
     // Per-run job_id groups of 10 declared jobs, the shape the README shows and the one that piles up.
     const paths = Array.from({ length: GROUPS }, (_, i) => `job/per-run-${i % 10}/job_id/run-${i}`);
-    const file = await pushgatewayStore(binary!, dir, paths, () => WRAPPER_RESULT);
-    // The consistency check on, and the environment the construct gives the container.
-    pgw = await startPushgateway(binary!, [`--persistence.file=${file}`, '--persistence.interval=1h'], undefined, containerEnv(container));
+    // With the environment the construct gives the container.
+    pgw = await startOnStore(binary!, dir, paths, () => WRAPPER_RESULT, containerEnv(container));
     await sleep(1500);
   }, 240_000);
   afterAll(async () => {
@@ -86,7 +85,7 @@ describe.skipIf(!binary)('pushgateway-cleanup on a Pushgateway holding 15,000 gr
 
 describe.skipIf(!binary)('pushes made while a cleanup of thousands of groups runs', () => {
   let dir: string;
-  let pgw: Awaited<ReturnType<typeof startPushgateway>>;
+  let pgw: Awaited<ReturnType<typeof startOnStore>>;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleanup-race-'));
@@ -97,8 +96,7 @@ describe.skipIf(!binary)('pushes made while a cleanup of thousands of groups run
       ...Array.from({ length: 1000 }, (_, i) => `job/gone-${i}/instance/host`),
       'job/weekly',
     ];
-    const file = await pushgatewayStore(binary!, dir, paths, () => WRAPPER_RESULT);
-    pgw = await startPushgateway(binary!, [`--persistence.file=${file}`, '--persistence.interval=1h']);
+    pgw = await startOnStore(binary!, dir, paths, () => WRAPPER_RESULT);
     await sleep(3000);
   }, 240_000);
   afterAll(async () => {
