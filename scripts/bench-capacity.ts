@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { runCommand, startPushgateway } from '../test/helpers/processes';
 import { groupCount, peakRss, pushgatewayStore, status } from '../test/helpers/pushgateway-fill';
 
+const { writeSection } = require('./bench/benchmarks-file') as { writeSection(heading: string, text: string): string };
+
 const ROOT = path.join(__dirname, '..');
 const HEADING = '## Pushgateway capacity';
 const PROGRAM = path.join(ROOT, 'lib', 'cleanup', 'pushgateway-cleanup.js');
@@ -151,10 +153,7 @@ async function main() {
     rows.push(row);
   }
   const text = section(rows, version);
-  const file = path.join(ROOT, 'docs', 'benchmarks.md');
-  const existing = fs.readFileSync(file, 'utf8');
-  const sections = existing.split(/^(?=## )/m).filter((s) => !s.startsWith(HEADING));
-  fs.writeFileSync(file, [...sections, text].map((s) => s.trimEnd()).join('\n\n') + '\n');
+  writeSection(HEADING, text);
   process.stdout.write(text);
 }
 

@@ -6,10 +6,10 @@
 // each round starts from a wiped Pushgateway. Writes docs/benchmarks.md.
 
 const { spawn, execFileSync } = require('node:child_process');
-const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { writeSection } = require('./bench/benchmarks-file');
 
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -219,19 +219,7 @@ Node.js ${process.version}, ${version}; shared with other work while it ran, so 
 are noisy: the rounds alternate to spread that noise over the contestants, and the ratio moves by
 a tenth or two from one run to the next.
 `;
-  fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
-  const file = path.join(ROOT, 'docs', 'benchmarks.md');
-  // Other benchmarks may share the file: replace only this section.
-  const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const start = existing.indexOf('## pushgateway-cleanup');
-  let out;
-  if (start === -1) {
-    out = existing ? `${existing.trimEnd()}\n\n${text.slice(text.indexOf('## '))}` : text;
-  } else {
-    const end = existing.indexOf('\n## ', start + 1);
-    out = existing.slice(0, start) + text.slice(text.indexOf('## ')) + (end === -1 ? '' : existing.slice(end + 1));
-  }
-  fs.writeFileSync(file, out);
+  const file = writeSection('## pushgateway-cleanup', text.slice(text.indexOf('## ')));
   process.stdout.write(`${text}\nwritten to ${path.relative(process.cwd(), file)}\n`);
 }
 

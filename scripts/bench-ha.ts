@@ -15,6 +15,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PushLoadResult, pushThroughRestart } from '../test/helpers/push-load';
 
+const { writeSection } = require('./bench/benchmarks-file') as { writeSection(heading: string, text: string): string };
+
 const ROOT = path.join(__dirname, '..');
 const WRAPPER = path.join(ROOT, 'lib', 'push-wrapper', 'push-metrics.sh');
 // The wrapper before pushes were retried (curl --retry 2, which gives up on a refused connection).
@@ -84,10 +86,7 @@ async function main() {
   fs.rmSync(path.dirname(seedWrapper), { recursive: true, force: true });
 
   const text = section(results, versions);
-  const file = path.join(ROOT, 'docs', 'benchmarks.md');
-  const existing = fs.readFileSync(file, 'utf8');
-  const sections = existing.split(/^(?=## )/m).filter((s) => !s.startsWith(HEADING));
-  fs.writeFileSync(file, [...sections, text].map((s) => s.trimEnd()).join('\n\n') + '\n');
+  writeSection(HEADING, text);
   process.stdout.write(text);
   if (results[0].lost > 0 || results[1].lost > 0) process.exitCode = 1;
 }

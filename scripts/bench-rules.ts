@@ -12,8 +12,9 @@ import { startPrometheus } from '../test/helpers/processes';
 import { backfillHistory, SCRAPE_SECONDS, startLivePushgateway } from './bench/pushgateway-history';
 import { fleet, FleetJob, INTERVAL_CLASSES, IntervalClass, jobOfRule, libraryRules, naiveRules, RuleGroup } from './bench/rule-fleet';
 
+const { writeSection } = require('./bench/benchmarks-file') as { writeSection(heading: string, text: string): string };
+
 const ROOT = path.join(__dirname, '..');
-const FILE = path.join(ROOT, 'docs', 'benchmarks.md');
 const HEADING = '## Alert rule cost';
 const counts = (text: string) => text.split(',').filter(Boolean).map(Number);
 const JOB_COUNTS = counts(process.env.BENCH_RULE_JOBS ?? '100,1000,10000');
@@ -385,19 +386,6 @@ noisy; the sample counts are exact, and the ratio compares two sets evaluated th
 `;
 }
 
-function writeSection(text: string): void {
-  const existing = fs.existsSync(FILE) ? fs.readFileSync(FILE, 'utf8') : '# Benchmarks\n';
-  const start = existing.indexOf(HEADING);
-  let out: string;
-  if (start === -1) {
-    out = `${existing.trimEnd()}\n\n${text}`;
-  } else {
-    const end = existing.indexOf('\n## ', start + 1);
-    out = existing.slice(0, start) + text + (end === -1 ? '' : `\n${existing.slice(end + 1)}`);
-  }
-  fs.writeFileSync(FILE, out);
-}
-
 async function main() {
   const host = machine();
   const runs: Run[] = [];
@@ -408,9 +396,9 @@ async function main() {
   // Smallest first in the report, whatever order they ran in (the largest, the likeliest to fail, first).
   runs.sort((a, b) => a.jobs - b.jobs || a.historySeconds - b.historySeconds);
   const text = report(runs, host);
-  writeSection(text);
+  const file = writeSection(HEADING, text);
   process.stdout.write(text);
-  log(`written to ${path.relative(process.cwd(), FILE)}`);
+  log(`written to ${path.relative(process.cwd(), file)}`);
 }
 
 main().catch((e) => {
