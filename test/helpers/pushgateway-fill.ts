@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { startPushgateway } from './processes';
 
@@ -49,11 +50,24 @@ export async function pushgatewayStore(binary: string, dir: string, paths: strin
 
 /**
  * A Pushgateway as in a cluster (the consistency check on), with `env`, started on a store of
- * `paths` that `pushgatewayStore` wrote into `dir`.
+ * `paths` that `pushgatewayStore` wrote into a temporary folder; `dispose` stops it and removes the folder.
  */
-export async function startOnStore(binary: string, dir: string, paths: string[], body: (p: string) => string, env?: Record<string, string>) {
-  const file = await pushgatewayStore(binary, dir, paths, body);
-  return startPushgateway(binary, [`--persistence.file=${file}`, '--persistence.interval=1h'], undefined, env);
+export async function startOnStore(binary: string, paths: string[], body: (p: string) => string, env?: Record<string, string>) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pushgateway-store-'));
+  try {
+    const file = await pushgatewayStore(binary, dir, paths, body);
+    const pgw = await startPushgateway(binary, [`--persistence.file=${file}`, '--persistence.interval=1h'], undefined, env);
+    return {
+      ...pgw,
+      async dispose(): Promise<void> {
+        await pgw.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /** The groups of a Pushgateway, counted from the push_time_seconds lines of GET /metrics. */

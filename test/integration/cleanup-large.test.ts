@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,21 +47,16 @@ describe.skipIf(!binary)('pushgateway-cleanup on a Pushgateway holding 15,000 gr
   const GROUPS = 15_000;
   const container = defaultContainer();
   const limitMiB = mebibytes(container.resources.limits.memory);
-  let dir: string;
   let pgw: Awaited<ReturnType<typeof startOnStore>>;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleanup-15k-'));
     // Per-run job_id groups of 10 declared jobs, the shape the README shows and the one that piles up.
     const paths = Array.from({ length: GROUPS }, (_, i) => `job/per-run-${i % 10}/job_id/run-${i}`);
     // With the environment the construct gives the container.
-    pgw = await startOnStore(binary!, dir, paths, () => WRAPPER_RESULT, containerEnv(container));
+    pgw = await startOnStore(binary!, paths, () => WRAPPER_RESULT, containerEnv(container));
     await sleep(1500);
   }, 240_000);
-  afterAll(async () => {
-    await pgw?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => pgw?.dispose());
 
   it('keeps the Pushgateway below 75 % of the library\'s memory limit while it cleans', async () => {
     expect(await groupCount(pgw.url)).toBe(GROUPS);
@@ -84,11 +77,9 @@ describe.skipIf(!binary)('pushgateway-cleanup on a Pushgateway holding 15,000 gr
 });
 
 describe.skipIf(!binary)('pushes made while a cleanup of thousands of groups runs', () => {
-  let dir: string;
   let pgw: Awaited<ReturnType<typeof startOnStore>>;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleanup-race-'));
     // 3,000 per-run groups of the declared job `nightly`, 1,000 groups of undeclared jobs, and the
     // one group of the declared job `weekly`: all of them older than the cleanup's limits below.
     const paths = [
@@ -96,13 +87,10 @@ describe.skipIf(!binary)('pushes made while a cleanup of thousands of groups run
       ...Array.from({ length: 1000 }, (_, i) => `job/gone-${i}/instance/host`),
       'job/weekly',
     ];
-    pgw = await startOnStore(binary!, dir, paths, () => WRAPPER_RESULT);
+    pgw = await startOnStore(binary!, paths, () => WRAPPER_RESULT);
     await sleep(3000);
   }, 240_000);
-  afterAll(async () => {
-    await pgw?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => pgw?.dispose());
 
   it('keeps them: a new run\'s group, and the declared job\'s group it cleans around; reports the race window', async () => {
     const running = cleanup(['--url', pgw.url, '--max-age', '2s', '--superseded-after', '2s', '--declared-job', 'nightly',
